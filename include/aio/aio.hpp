@@ -1,0 +1,18 @@
+// The aio core in one include: asyncio's event loop, tasks, futures and combinators.
+#pragma once
+#include "core/as_completed.hpp"
+#include "core/errors.hpp"
+#include "core/event_loop.hpp"
+#include "core/future.hpp"
+#include "core/gather.hpp"
+#include "core/log.hpp"
+#include "core/result.hpp"
+#include "core/run.hpp"
+#include "core/shield.hpp"
+#include "core/sleep.hpp"
+#include "core/task.hpp"
+#include "core/task_group.hpp"
+#include "core/task_handle.hpp"
+#include "core/timeout.hpp"
+#include "core/wait.hpp"
+#include "core/with.hpp"

@@ -1,0 +1,76 @@
+// aio::sleep: asyncio.sleep — a timer entry inside the awaiting frame, no allocation.
+#pragma once
+#include <utility>
+
+#include "detail/task_state.hpp"
+#include "time.hpp"
+
+namespace aio {
+namespace detail {
+
+class SleepAwaiter : TimerEntry, CancelHook {
+ public:
+  explicit SleepAwaiter(std::int64_t delay_ns) noexcept
+      : TimerEntry(&SleepAwaiter::fire_now), CancelHook(&SleepAwaiter::on_cancel), delay_ns_(delay_ns) {}
+  SleepAwaiter(SleepAwaiter&& o) noexcept : SleepAwaiter(o.delay_ns_) {}
+  ~SleepAwaiter() {
+    if (armed()) task_->loop().disarm_timer(this);  // the frame was destroyed while asleep
+  }
+  bool await_ready() const noexcept { return false; }  // even sleep(0) yields once
+  void await_suspend(std::coroutine_handle<> h) {
+    task_ = &current_task_state();
+    if (delay_ns_ <= 0) {
+      task_->suspend(h);
+      task_->wake();
+    } else {
+      LoopCore& loop = task_->loop();
+      loop.arm_timer(this, loop.now_ns() + delay_ns_);
+      task_->suspend(h, this);
+    }
+  }
+  void await_resume() { task_->throw_if_cancel_pending(); }
+
+ private:
+  static void fire_now(TimerEntry* e) { static_cast<SleepAwaiter*>(e)->task_->wake(); }
+  static bool on_cancel(CancelHook* h, std::string_view) {
+    auto* self = static_cast<SleepAwaiter*>(h);
+    if (self->armed()) {
+      self->task_->loop().disarm_timer(self);
+      self->task_->wake();
+    }
+    return false;  // the wake-up delivers CancelledError
+  }
+
+  std::int64_t delay_ns_;
+  TaskState* task_ = nullptr;
+};
+
+template <class T>
+class SleepValueAwaiter : public SleepAwaiter {
+ public:
+  SleepValueAwaiter(std::int64_t delay_ns, T value) : SleepAwaiter(delay_ns), value_(std::move(value)) {}
+  T await_resume() {
+    SleepAwaiter::await_resume();
+    return std::move(value_);
+  }
+
+ private:
+  T value_;
+};
+
+}  // namespace detail
+
+/// Suspends the task for `delay` (seconds as a double, or a chrono duration). sleep(0)
+/// yields to the loop exactly once; NaN throws std::invalid_argument.
+template <Delay D>
+[[nodiscard]] detail::SleepAwaiter sleep(D delay) {
+  return detail::SleepAwaiter(detail::to_ns(delay));
+}
+
+/// Sleeps, then gives back `value` (asyncio.sleep(delay, result)).
+template <Delay D, class T>
+[[nodiscard]] detail::SleepValueAwaiter<T> sleep(D delay, T value) {
+  return detail::SleepValueAwaiter<T>(detail::to_ns(delay), std::move(value));
+}
+
+}  // namespace aio

@@ -1,0 +1,4 @@
+// aio::green: stackful coroutines (greenlets), see api.md §6.
+#pragma once
+
+#include "aio/green/greenlet.hpp"

@@ -1,0 +1,305 @@
+#include "aio/core/event_loop.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <sstream>
+
+#include "aio/core/log.hpp"
+#include "pollers.hpp"
+
+namespace aio {
+
+namespace {
+thread_local EventLoop* tls_running_loop = nullptr;
+/// asyncio polls for I/O every iteration; polling with a full ready queue only every
+/// few iterations (Tokio's event_interval) keeps a syscall off hot ping-pong paths.
+constexpr unsigned kIoPollInterval = 61;
+
+bool env_flag(const char* name) {
+  const char* v = std::getenv(name);
+  return v && *v && std::string_view(v) != "0";
+}
+}  // namespace
+
+namespace detail {
+
+void CallbackNode::cancel() noexcept {
+  if (cancelled_.exchange(true)) return;
+  if (armed()) {  // on the timer heap: take it off now rather than when it comes due
+    loop_->disarm_timer(this);
+    fn_ = nullptr;
+    release();
+  }
+}
+
+void CallbackNode::run_now(Runnable* r) {
+  auto* self = static_cast<CallbackNode*>(r);
+  if (!self->cancelled()) {
+    try {
+      self->fn_();
+    } catch (...) {
+      self->loop_->call_exception_handler({"Exception in callback", std::current_exception(), {}});
+    }
+  }
+  self->release();
+}
+
+void CallbackNode::fire_timer(TimerEntry* e) {
+  auto* self = static_cast<CallbackNode*>(e);
+  self->loop_->schedule(self);
+}
+
+LoopCore& thread_loop() { return get_event_loop(); }
+
+}  // namespace detail
+
+EventLoop::EventLoop(RunOptions options) {
+  debug_ = options.debug || env_flag("AIO_DEBUG");
+  virtual_time = options.virtual_time;
+  poller_ = detail::make_poller(options.backend);
+}
+
+EventLoop::~EventLoop() {
+  if (!closed_ && !running_) close();
+  if (detail::tls_loop == this) detail::tls_loop = nullptr;
+}
+
+void EventLoop::check_open() const {
+  if (closed_) throw std::runtime_error("Event loop is closed");
+}
+
+void EventLoop::run_forever() {
+  check_open();
+  if (running_) throw std::runtime_error("This event loop is already running");
+  if (tls_running_loop) throw std::runtime_error("Cannot run the event loop while another loop is running");
+  detail::LoopCore* saved = detail::tls_loop;
+  detail::tls_loop = this;
+  tls_running_loop = this;
+  running_ = true;
+  struct Restore {
+    EventLoop* loop;
+    detail::LoopCore* saved;
+    ~Restore() {
+      loop->running_ = false;
+      loop->stopping_ = false;
+      tls_running_loop = nullptr;
+      detail::tls_loop = saved ? saved : loop;
+    }
+  } restore{this, saved};
+  for (;;) {
+    run_once();
+    if (stopping_) break;
+  }
+}
+
+void EventLoop::run_until_done(detail::FutureState& s) {
+  struct StopWhenDone : detail::Completion {
+    EventLoop* loop;
+    explicit StopWhenDone(EventLoop* l) : Completion(&StopWhenDone::on_done), loop(l) {}
+    static void on_done(detail::Completion* c, detail::FutureState&) { static_cast<StopWhenDone*>(c)->loop->stop(); }
+  } stopper(this);
+  if (!s.done()) {
+    s.add_waiter(&stopper);
+    try {
+      run_forever();
+    } catch (...) {
+      s.remove_waiter(&stopper);
+      throw;
+    }
+    s.remove_waiter(&stopper);
+  }
+  if (!s.done()) throw std::runtime_error("Event loop stopped before Future completed.");
+}
+
+void EventLoop::run_once() {
+  std::int64_t timeout_ns = -1;
+  if (!ready.empty() || stopping_ || threadsafe_pending_.load(std::memory_order_acquire) ||
+      interrupt_requested_.load(std::memory_order_relaxed)) {
+    timeout_ns = 0;
+  } else if (!timers.empty()) {
+    timeout_ns = std::max<std::int64_t>(0, timers.top()->deadline_ns - now_ns());
+  }
+  if (virtual_time && timeout_ns > 0) {  // nothing can happen before the next timer: jump to it
+    virtual_now_ns = timers.top()->deadline_ns;
+    timeout_ns = 0;
+  }
+  if (timeout_ns != 0) {
+    ticks_since_io_ = 0;
+    poller_->poll(timeout_ns);
+  } else if (poller_->watched() > 0 && (ready.empty() || ++ticks_since_io_ >= kIoPollInterval)) {
+    ticks_since_io_ = 0;
+    poller_->poll(0);
+  }
+  if (interrupt_requested_.exchange(false, std::memory_order_relaxed) && interrupt_target_)
+    interrupt_target_.cancel();
+  drain_threadsafe();
+  fire_due_timers();
+  run_ready_batch();
+}
+
+void EventLoop::fire_due_timers() {
+  if (timers.empty()) return;
+  std::int64_t now = now_ns();
+  while (!timers.empty() && timers.top()->deadline_ns <= now) {
+    detail::TimerEntry* e = timers.top();
+    timers.disarm(e);
+    e->fire(e);
+  }
+}
+
+void EventLoop::run_ready_batch() {
+  detail::Runnable* last = ready.back();
+  if (!last) return;
+  while (detail::Runnable* r = ready.pop()) {
+    const bool end = r == last;
+    if (!debug_) {
+      r->run(r);
+    } else {
+      // A step that blocks the loop is the classic mistake (time.sleep in a coroutine): say so.
+      TaskHandle<> task;
+      if (detail::TaskState::is_step(r)) task = TaskHandle<>(static_cast<detail::TaskState*>(r));
+      std::int64_t started = detail::monotonic_ns();
+      r->run(r);
+      double took = static_cast<double>(detail::monotonic_ns() - started) / 1e9;
+      if (took >= slow_callback_duration) {
+        std::ostringstream text;
+        text << "Executing ";
+        if (task) text << task;
+        else text << "<Handle>";
+        char seconds[32];
+        std::snprintf(seconds, sizeof seconds, "%.3f", took);
+        text << " took " << seconds << " seconds";
+        log(LogLevel::warning, text.str());
+      }
+    }
+    if (end) break;
+  }
+}
+
+void EventLoop::drain_threadsafe() {
+  if (!threadsafe_pending_.load(std::memory_order_acquire)) return;
+  std::vector<detail::CallbackNode*> nodes;
+  {
+    std::lock_guard lock(threadsafe_mutex_);
+    nodes.swap(threadsafe_queue_);
+    threadsafe_pending_.store(false, std::memory_order_relaxed);
+  }
+  for (auto* node : nodes) schedule(node);
+}
+
+Handle EventLoop::call_soon(std::function<void()> fn) {
+  check_open();
+  auto* node = new detail::CallbackNode(*this, std::move(fn));
+  schedule(node);
+  return Handle(node);
+}
+
+Handle EventLoop::call_soon_threadsafe(std::function<void()> fn) {
+  check_open();
+  auto* node = new detail::CallbackNode(*this, std::move(fn));
+  Handle handle(node);
+  {
+    std::lock_guard lock(threadsafe_mutex_);
+    threadsafe_queue_.push_back(node);
+    threadsafe_pending_.store(true, std::memory_order_release);
+  }
+  poller_->wakeup();
+  return handle;
+}
+
+TimerHandle EventLoop::call_at_ns(std::int64_t when_ns, std::function<void()> fn) {
+  check_open();
+  auto* node = new detail::CallbackNode(*this, std::move(fn));
+  arm_timer(node, when_ns);
+  return TimerHandle(node);
+}
+
+void EventLoop::request_interrupt() noexcept {
+  interrupt_requested_.store(true, std::memory_order_relaxed);
+  poller_->wakeup();
+}
+
+void EventLoop::close() {
+  if (running_) throw std::runtime_error("Cannot close a running event loop");
+  if (closed_) return;
+  // Unlike asyncio, which leaves them to the garbage collector ("Task was destroyed but
+  // it is pending!"), pending tasks are cancelled and given a few iterations to unwind,
+  // so their destructors and finally-blocks run before the loop goes.
+  std::vector<TaskHandle<>> pending;
+  for (auto* t = tasks_head; t; t = t->next_unfinished()) pending.emplace_back(t);
+  for (auto& t : pending) t.cancel();
+  pending.clear();
+  {
+    detail::LoopCore* saved = detail::tls_loop;
+    detail::tls_loop = this;
+    for (int i = 0; i < 100 && (!ready.empty() || threadsafe_pending_.load()); ++i) {
+      drain_threadsafe();
+      fire_due_timers();
+      run_ready_batch();
+    }
+    for (auto& hook : shutdown_hooks_) hook();
+    shutdown_hooks_.clear();
+    detail::tls_loop = saved;
+  }
+  closed_ = true;
+  interrupt_target_ = {};
+  timers.drain([](detail::TimerEntry* e) {
+    if (detail::CallbackNode::is_timer(e)) static_cast<detail::CallbackNode*>(e)->release();
+  });
+  while (detail::Runnable* r = ready.pop()) {
+    if (detail::CallbackNode::is_callback(r)) static_cast<detail::CallbackNode*>(r)->release();
+    else if (detail::DoneCallback::is_queued_callback(r)) detail::DoneCallback::discard(r);
+  }
+  drain_threadsafe();
+  while (detail::Runnable* r = ready.pop()) static_cast<detail::CallbackNode*>(r)->release();
+  detail::detach_all_tasks(*this);
+}
+
+void EventLoop::default_exception_handler(const ExceptionContext& context) {
+  std::ostringstream text;
+  text << (context.message.empty() ? "Unhandled exception in event loop" : context.message);
+  if (context.task) text << "\nfuture: " << context.task;
+  if (context.exception && !context.task) text << "\nexception: " << describe(context.exception);
+  log(LogLevel::error, text.str());
+}
+
+void EventLoop::call_exception_handler(const ExceptionContext& context) noexcept {
+  try {
+    if (exception_handler_) exception_handler_(*this, context);
+    else default_exception_handler(context);
+  } catch (...) {
+    log(LogLevel::error, "Unhandled error in exception handler: " + describe(std::current_exception()));
+  }
+}
+
+EventLoop& get_running_loop() {
+  if (!tls_running_loop) throw std::runtime_error("no running event loop");
+  return *tls_running_loop;
+}
+
+EventLoop& new_event_loop() {
+  thread_local std::vector<std::unique_ptr<EventLoop>> owned;
+  return *owned.emplace_back(std::make_unique<EventLoop>());
+}
+
+EventLoop& get_event_loop() {
+  if (tls_running_loop) return *tls_running_loop;
+  if (!detail::tls_loop) detail::tls_loop = &new_event_loop();
+  return static_cast<EventLoop&>(*detail::tls_loop);
+}
+
+void set_event_loop(EventLoop& loop) { detail::tls_loop = &loop; }
+
+TaskHandle<> current_task() {
+  get_running_loop();
+  return detail::tls_current_task ? TaskHandle<>(detail::tls_current_task) : TaskHandle<>();
+}
+
+std::vector<TaskHandle<>> all_tasks() {
+  std::vector<TaskHandle<>> tasks;
+  for (auto* t = get_running_loop().tasks_head; t; t = t->next_unfinished()) tasks.emplace_back(t);
+  return tasks;
+}
+
+}  // namespace aio

@@ -1,0 +1,14 @@
+// Backend factory: the only place that knows which pollers exist.
+#pragma once
+#include <memory>
+
+#include "aio/core/poller.hpp"
+
+namespace aio::detail {
+
+std::unique_ptr<Poller> make_epoll_poller();
+/// Resolves automatic/AIO_BACKEND and builds the poller, falling back to epoll (with a
+/// debug-level log line) where io_uring cannot be used.
+std::unique_ptr<Poller> make_poller(Backend requested);
+
+}  // namespace aio::detail
