@@ -7,15 +7,11 @@
 
 namespace aio::detail {
 
-namespace {
-thread_local std::uint32_t task_counter = 0;
-}
-
 void TaskState::start(LoopCore& loop, std::string name, std::coroutine_handle<> root) {
   resume_point_ = root;
   loop_ = &loop;
   is_root_ = true;
-  number_ = ++task_counter;
+  number_ = ++loop.task_counter;
   if (!name.empty()) set_name(std::move(name));
   add_ref();  // the loop's, dropped when the task finishes
   link(loop);

@@ -19,6 +19,7 @@ struct LoopCore {
   TaskState* tasks_head = nullptr;  // every unfinished task, for all_tasks() and close()
   bool virtual_time = false;        // aio::testing: time jumps to the next timer instead of waiting
   std::int64_t virtual_now_ns = 0;
+  std::uint32_t task_counter = 0;   // names "Task-N": numbered per loop, so each run() starts at Task-1
 
   std::int64_t now_ns() const noexcept { return virtual_time ? virtual_now_ns : monotonic_ns(); }
   void schedule(Runnable* r) noexcept { ready.push(r); }
