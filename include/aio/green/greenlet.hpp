@@ -56,7 +56,7 @@ struct EhGlobals {
 struct Message {
   Greenlet* from;
   std::any* value;            // never null
-  std::exception_ptr* error;  // null unless an exception is to be raised in the receiver
+  std::exception_ptr* error;  // null on the fast path: no exception to raise, sender still alive
 };
 
 // What the switch path needs per thread; POD so `__thread` applies (no TLS wrapper call), and
@@ -141,7 +141,9 @@ class Greenlet {
 
   /// Suspends the current greenlet and runs this one: the first switch starts the function with
   /// `v`, later ones make its pending switch_to() return `v`. Returns what the next switch back
-  /// into the caller carries. Throws std::logic_error if this greenlet belongs to another thread.
+  /// into the caller carries. A dead target passes control to its nearest live ancestor, and the
+  /// running greenlet as target returns `v` at once (both as in Python). Throws std::logic_error if
+  /// this greenlet belongs to another thread.
   inline std::any switch_to(std::any v = {});
 
   /// Like switch_to(), but `e` is raised inside this greenlet at its switch point (null means
@@ -177,14 +179,14 @@ class Greenlet {
 
   void* ctx_ = nullptr;  // boost fcontext_t of the suspended greenlet
   Greenlet* parent_ = nullptr;
-  void* thread_ = nullptr;  // owning thread's state; switching across threads is refused
+  void* thread_ = nullptr;     // owning thread's state; switching across threads is refused
+  void* active_in_ = nullptr;  // thread_ while active, else null: one compare on the fast path
   void* fn_ = nullptr;
   const detail::FnOps* ops_ = nullptr;
   void* stack_ = nullptr;  // mmap base, guard page included
   std::size_t stack_bytes_ = 0;
   // C++ exception state (__cxa_eh_globals) is per thread, so each greenlet keeps its own copy.
-  void* eh_caught_ = nullptr;
-  unsigned eh_uncaught_ = 0;
+  detail::EhGlobals eh_{};
   State state_ = State::kNew;
   bool fn_on_heap_ = false;
   std::size_t live_children_ = 0;
@@ -201,17 +203,15 @@ std::any Greenlet::switch_to(std::any v) {
 #if AIO_GREEN_INLINE_SWITCH
   detail::ThreadCtx& ts = detail::tls_ctx;
   Greenlet* self = ts.current;
-  if (state_ == State::kActive && thread_ == &ts && this != self) [[likely]] {
+  if (active_in_ == &ts && this != self) [[likely]] {
     detail::Message msg{self, &v, nullptr};
     detail::EhGlobals* eh = ts.eh;
-    self->eh_caught_ = eh->caught;
-    self->eh_uncaught_ = eh->uncaught;
-    eh->caught = eh_caught_;
-    eh->uncaught = eh_uncaught_;
+    self->eh_ = *eh;
+    *eh = eh_;
     ts.current = this;
     boost::context::detail::transfer_t t = boost::context::detail::jump_fcontext(ctx_, &msg);
     auto* in = static_cast<detail::Message*>(t.data);
-    if (in->from->state_ == State::kActive && in->error == nullptr) [[likely]] {
+    if (in->error == nullptr) [[likely]] {
       in->from->ctx_ = t.fctx;
       return std::move(*in->value);
     }
