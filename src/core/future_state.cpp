@@ -47,10 +47,7 @@ void FutureState::last_release() noexcept {
     return;
   }
   // Done callbacks still registered on a state nobody can complete any more free themselves.
-  while (Completion* c = waiters_) {
-    waiters_ = c->next_waiter;
-    c->on_done(c, *this);
-  }
+  notify_waiters();
   destroy();
 }
 
@@ -72,14 +69,14 @@ std::uint64_t DoneCallback::add(FutureState& s, Fn fn) {
 }
 
 std::size_t DoneCallback::remove(FutureState& s, std::uint64_t id) {
-  for (Completion* c = s.waiters(); c; c = c->next_waiter) {
-    if (is_done_callback(c) && static_cast<DoneCallback*>(c)->id_ == id) {
-      s.remove_waiter(c);
-      delete static_cast<DoneCallback*>(c);
-      return 1;
-    }
-  }
-  return 0;
+  DoneCallback* found = nullptr;
+  s.for_each_waiter([&](Completion* c) {
+    if (!found && is_done_callback(c) && static_cast<DoneCallback*>(c)->id_ == id) found = static_cast<DoneCallback*>(c);
+  });
+  if (!found) return 0;
+  s.remove_waiter(found);
+  delete found;
+  return 1;
 }
 
 void DoneCallback::on_done(Completion* c, FutureState& s) {

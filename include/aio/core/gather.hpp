@@ -50,21 +50,22 @@ class Gathering {
   auto operator co_await() & { return Awaiter{children_}; }
 
  private:
-  struct Awaiter {
+  struct Awaiter : CancelHook {
     Children children;
-    GatherState* state = nullptr;
+    GatherState* state;
 
-    explicit Awaiter(Children c) : children(std::move(c)) {
-      std::vector<FutureState*> states;
-      for_each_child([&](auto& h) { states.push_back(h.state()); });
-      state = new GatherState(std::move(states), ReturnExc);
-    }
-    Awaiter(Awaiter&& o) noexcept : children(std::move(o.children)), state(std::exchange(o.state, nullptr)) {}
+    explicit Awaiter(Children c)
+        : CancelHook(&Awaiter::on_cancel), children(std::move(c)), state(new GatherState(ReturnExc)) {}
+    Awaiter(const Awaiter&) = delete;
     ~Awaiter() {
-      if (state) state->drop();
+      for_each_child([&](auto& h) { state->detach_child(*h.state()); });
+      state->drop();
     }
-    bool await_ready() { return !state->start(); }
-    void await_suspend(std::coroutine_handle<> h) { state->suspend(h); }
+    bool await_ready() {
+      for_each_child([&](auto& h) { state->add_child(*h.state()); });
+      return !state->must_wait();
+    }
+    void await_suspend(std::coroutine_handle<> h) { state->suspend(h, this); }
     auto await_resume() {
       state->finish_await();
       if constexpr (is_tuple) {
@@ -85,6 +86,16 @@ class Gathering {
         }
         return out;
       }
+    }
+
+    /// asyncio: cancelling the gathering task cancels every child; the gather then ends
+    /// with CancelledError once they are done.
+    static bool on_cancel(CancelHook* hook, std::string_view message) {
+      auto* self = static_cast<Awaiter*>(hook);
+      bool any = false;
+      self->for_each_child([&](auto& h) { any = h.cancel(message) || any; });
+      if (any) self->state->mark_cancel_requested();
+      return any;
     }
 
     static constexpr bool is_tuple = requires { std::tuple_size<Children>::value; };
@@ -119,10 +130,10 @@ auto gather_range(R&& range) {
     else children = range;
   } else {
     for (auto&& aw : range) {
-      if constexpr (std::is_lvalue_reference_v<R> && !std::is_copy_constructible_v<Elem>)
-        children.push_back(ensure_future(std::move(aw)));  // lazy Tasks are consumed
+      if constexpr (!std::is_lvalue_reference_v<R> || !std::is_copy_constructible_v<Elem>)
+        children.push_back(ensure_future(std::move(aw)));  // an owned range, or lazy Tasks: consumed
       else
-        children.push_back(ensure_future(std::forward<decltype(aw)>(aw)));
+        children.push_back(ensure_future(aw));
     }
   }
   return Gathering<ReturnExc, std::vector<H>>(std::move(children));

@@ -6,6 +6,7 @@
 #include <ostream>
 #include <utility>
 
+#include "detail/frame_allocator.hpp"
 #include "detail/repr.hpp"
 #include "detail/task_state.hpp"
 
@@ -39,6 +40,9 @@ template <class T>
 class TaskPromise final : public TaskPromiseReturn<T> {
  public:
   using Handle = std::coroutine_handle<TaskPromise>;
+
+  static void* operator new(std::size_t n) { return FrameAllocator::allocate(n); }
+  static void operator delete(void* p, std::size_t n) noexcept { FrameAllocator::deallocate(p, n); }
 
   Task<T> get_return_object() noexcept;
   std::suspend_always initial_suspend() noexcept { return {}; }

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "loop_core.hpp"
 
@@ -16,13 +17,13 @@ namespace aio::detail {
 class FutureState;
 
 /// Someone waiting for a FutureState to finish (an awaiting task, a gather, a done
-/// callback). Intrusive: the waiter owns the node, registering never allocates.
-/// on_done on a state that is still pending means the state is being destroyed
-/// with the node registered (only done callbacks can be): the node frees itself.
+/// callback). The waiter owns the node; one node may wait on many states at once (a
+/// gather registers a single node in every child), since on_done is told which state
+/// finished. on_done on a state that is still pending means the state is being
+/// destroyed with the node registered (only done callbacks can be): it frees itself.
 struct Completion {
   using DoneFn = void (*)(Completion*, FutureState&);
   explicit Completion(DoneFn fn) noexcept : on_done(fn) {}
-  Completion* next_waiter = nullptr;
   DoneFn on_done;
 };
 
@@ -62,21 +63,42 @@ class FutureState {
   }
   const std::exception_ptr& peek_error() const noexcept { return error_; }
 
-  void add_waiter(Completion* c) noexcept {
-    c->next_waiter = waiters_;
-    waiters_ = c;
+  /// Registers c; waiters are told in registration order (asyncio's callback order).
+  void add_waiter(Completion* c) {
+    if (!waiters_) {
+      waiters_ = reinterpret_cast<std::uintptr_t>(c);
+    } else if (!(waiters_ & kListTag)) {
+      auto* list = new std::vector<Completion*>{single_waiter(), c};
+      waiters_ = reinterpret_cast<std::uintptr_t>(list) | kListTag;
+    } else {
+      waiter_list()->push_back(c);
+    }
   }
-  /// Unlinks c if it is still registered; true when it was.
+  /// Unregisters c (its first registration); true when it was registered.
   bool remove_waiter(Completion* c) noexcept {
-    for (Completion** p = &waiters_; *p; p = &(*p)->next_waiter) {
-      if (*p == c) {
-        *p = c->next_waiter;
+    if (!(waiters_ & kListTag)) {
+      if (single_waiter() != c) return false;
+      waiters_ = 0;
+      return true;
+    }
+    auto* list = waiter_list();
+    for (auto it = list->begin(); it != list->end(); ++it) {
+      if (*it == c) {
+        list->erase(it);
         return true;
       }
     }
     return false;
   }
-  Completion* waiters() const noexcept { return waiters_; }
+  /// Calls f(Completion*) for each registered waiter, in order; f must not register or unregister.
+  template <class F>
+  void for_each_waiter(F&& f) const {
+    if (!(waiters_ & kListTag)) {
+      if (waiters_) f(single_waiter());
+    } else {
+      for (Completion* c : *waiter_list()) f(c);
+    }
+  }
 
   /// asyncio's cancel(): a Future is cancelled at once, a Task is asked to stop.
   virtual bool cancel(std::string_view message) = 0;
@@ -96,25 +118,28 @@ class FutureState {
   /// " result=..." or " exception=..." once finished.
   void write_details(std::ostream& os) const;
 
-  /// Records the outcome and wakes the waiters in registration order (asyncio's callback order).
+  /// Records the outcome and tells the waiters, in registration order.
   void finish(Status s) noexcept {
     status_ = s;
     log_error_ = s == Status::finished && error_ != nullptr;
-    Completion* reversed = nullptr;
-    while (Completion* c = waiters_) {
-      waiters_ = c->next_waiter;
-      c->next_waiter = reversed;
-      reversed = c;
+    notify_waiters();
+  }
+  /// Hands every registered waiter to its on_done, unregistering them all first.
+  void notify_waiters() noexcept {
+    std::uintptr_t taken = std::exchange(waiters_, 0);
+    if (!(taken & kListTag)) {
+      if (taken) reinterpret_cast<Completion*>(taken)->on_done(reinterpret_cast<Completion*>(taken), *this);
+      return;
     }
-    while (Completion* c = reversed) {
-      reversed = c->next_waiter;
-      c->next_waiter = nullptr;
-      c->on_done(c, *this);
-    }
+    auto* list = reinterpret_cast<std::vector<Completion*>*>(taken & ~kListTag);
+    for (Completion* c : *list) c->on_done(c, *this);
+    delete list;
   }
 
   std::exception_ptr error_;
-  Completion* waiters_ = nullptr;
+  // Null, one Completion*, or (low bit set) a vector of them: nearly every state has at
+  // most one waiter, and that costs no allocation.
+  std::uintptr_t waiters_ = 0;
   LoopCore* loop_ = nullptr;  // where done callbacks run
   std::uint32_t refs_ = 0;
   Status status_ = Status::pending;
@@ -122,6 +147,11 @@ class FutureState {
   bool log_error_ = false;  // "exception was never retrieved" when the last handle goes
 
  private:
+  static constexpr std::uintptr_t kListTag = 1;
+  Completion* single_waiter() const noexcept { return reinterpret_cast<Completion*>(waiters_); }
+  std::vector<Completion*>* waiter_list() const noexcept {
+    return reinterpret_cast<std::vector<Completion*>*>(waiters_ & ~kListTag);
+  }
   void last_release() noexcept;
 };
 
