@@ -153,7 +153,7 @@ auto ensure_future_on(EventLoop& loop, A&& aw) {
   if constexpr (is_task_handle_v<Raw> || is_future_v<Raw>) {
     return Raw(std::forward<A>(aw));
   } else if constexpr (is_task_v<Raw>) {
-    return loop.create_task(std::forward<A>(aw));
+    return loop.create_task(std::move(aw));  // a coroutine object runs once: an lvalue is consumed too
   } else {
     return loop.create_task(await_in_task<Raw>(std::forward<A>(aw)));
   }
