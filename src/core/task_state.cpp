@@ -7,8 +7,14 @@
 
 namespace aio::detail {
 
+// The hook of a task that has not run yet: it absorbs nothing, so cancel() sets
+// must_cancel and the first step ends the task without running its body. Doubles as
+// the "not started" mark, which saves a flag in every frame.
+CancelHook TaskState::not_started{[](CancelHook*, std::string_view) { return false; }};
+
 void TaskState::start(LoopCore& loop, std::string name, std::coroutine_handle<> root) {
   resume_point_ = root;
+  cancel_hook_ = &not_started;
   loop_ = &loop;
   is_root_ = true;
   number_ = ++loop.task_counter;
@@ -33,9 +39,9 @@ void TaskState::unlink() noexcept {
 
 void TaskState::step(Runnable* self) {
   auto* task = static_cast<TaskState*>(self);
+  const bool first_step = task->cancel_hook_ == &not_started;
   task->cancel_hook_ = nullptr;
-  if (!task->started_) {
-    task->started_ = true;
+  if (first_step) {
     if (task->must_cancel_) {  // cancelled before its first step: the body never runs
       task->must_cancel_ = false;
       task->error_ = std::make_exception_ptr(

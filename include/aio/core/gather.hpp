@@ -58,7 +58,10 @@ class Gathering {
         : CancelHook(&Awaiter::on_cancel), children(std::move(c)), state(new GatherState(ReturnExc)) {}
     Awaiter(const Awaiter&) = delete;
     ~Awaiter() {
-      for_each_child([&](auto& h) { state->detach_child(*h.state()); });
+      if (state->has_registered())
+        for_each_child([&](auto& h) {
+          if (h) state->detach_child(*h.state());
+        });
       state->drop();
     }
     bool await_ready() {
@@ -83,6 +86,7 @@ class Gathering {
         for (auto& h : children) {
           if constexpr (ReturnExc) out.push_back(gather_result(h));
           else out.push_back(gather_value(h));
+          h = {};  // let the task go while its frame is still in cache
         }
         return out;
       }

@@ -11,20 +11,22 @@ namespace detail {
 class SleepAwaiter : TimerEntry, CancelHook {
  public:
   explicit SleepAwaiter(std::int64_t delay_ns) noexcept
-      : TimerEntry(&SleepAwaiter::fire_now), CancelHook(&SleepAwaiter::on_cancel), delay_ns_(delay_ns) {}
-  SleepAwaiter(SleepAwaiter&& o) noexcept : SleepAwaiter(o.delay_ns_) {}
+      : TimerEntry(&SleepAwaiter::fire_now), CancelHook(&SleepAwaiter::on_cancel) {
+    deadline_ns = delay_ns;  // the delay until armed: one field less in every sleeping frame
+  }
+  SleepAwaiter(SleepAwaiter&& o) noexcept : SleepAwaiter(o.deadline_ns) {}
   ~SleepAwaiter() {
     if (armed()) task_->loop().disarm_timer(this);  // the frame was destroyed while asleep
   }
   bool await_ready() const noexcept { return false; }  // even sleep(0) yields once
   void await_suspend(std::coroutine_handle<> h) {
     task_ = &current_task_state();
-    if (delay_ns_ <= 0) {
+    if (deadline_ns <= 0) {
       task_->suspend(h);
       task_->wake();
     } else {
       LoopCore& loop = task_->loop();
-      loop.arm_timer(this, loop.now_ns() + delay_ns_);
+      loop.arm_timer(this, loop.now_ns() + deadline_ns);
       task_->suspend(h, this);
     }
   }
@@ -41,7 +43,6 @@ class SleepAwaiter : TimerEntry, CancelHook {
     return false;  // the wake-up delivers CancelledError
   }
 
-  std::int64_t delay_ns_;
   TaskState* task_ = nullptr;
 };
 

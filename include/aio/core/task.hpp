@@ -25,7 +25,8 @@ class TaskPromiseReturn : public TaskState, public ValueSlot<T> {
  public:
   template <class U = T>
   void return_value(U&& v) {
-    this->set_value(std::forward<U>(v));
+    this->construct_value(std::forward<U>(v));
+    this->has_value_ = true;
   }
 };
 template <>
@@ -40,6 +41,11 @@ template <class T>
 class TaskPromise final : public TaskPromiseReturn<T> {
  public:
   using Handle = std::coroutine_handle<TaskPromise>;
+
+  TaskPromise() noexcept = default;
+  ~TaskPromise() {
+    if (this->has_value_) this->destroy_value();
+  }
 
   static void* operator new(std::size_t n) { return FrameAllocator::allocate(n); }
   static void operator delete(void* p, std::size_t n) noexcept { FrameAllocator::deallocate(p, n); }

@@ -43,10 +43,11 @@ class FrameAllocator {
 
   static void deallocate(void* p, std::size_t n) noexcept {
 #ifdef AIO_PLAIN_FRAMES
-    ::operator delete(p, n);
+    (void)n;
+    ::operator delete(p);
 #else
     std::size_t cls = (n + kGranule - 1) / kGranule;
-    if (cls >= kClasses) return ::operator delete(p, n);
+    if (cls >= kClasses) return ::operator delete(p);
     auto* f = static_cast<FreeFrame*>(p);
     f->next = cache.free[cls];
     cache.free[cls] = f;

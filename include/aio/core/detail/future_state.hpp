@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <exception>
 #include <iosfwd>
-#include <optional>
+#include <memory>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -145,6 +145,7 @@ class FutureState {
   Status status_ = Status::pending;
   bool is_task_ = false;
   bool log_error_ = false;  // "exception was never retrieved" when the last handle goes
+  bool has_value_ = false;  // the ValueSlot holds a value to destroy
 
  private:
   static constexpr std::uintptr_t kListTag = 1;
@@ -155,22 +156,41 @@ class FutureState {
   void last_release() noexcept;
 };
 
-/// Where a value lives until it is retrieved; empty for void, a pointer for references.
+/// Where a value lives until it is retrieved: raw storage whose "is set" bit is the
+/// owner's has_value_ (an optional would spend 8 more bytes in every frame). Empty for
+/// void, a pointer for references.
 template <class T>
-struct ValueSlot {
-  std::optional<T> value;
+class ValueSlot {
+ public:
+  ValueSlot() noexcept {}
+  ~ValueSlot() {}  // the owner destroys the value: it knows whether one was set
   template <class U>
-  void set_value(U&& v) { value.emplace(std::forward<U>(v)); }
-  T& get() noexcept { return *value; }
-  const T& get() const noexcept { return *value; }
+  void construct_value(U&& v) {
+    std::construct_at(&value_, std::forward<U>(v));
+  }
+  void destroy_value() noexcept { std::destroy_at(&value_); }
+  T& get() noexcept { return value_; }
+  const T& get() const noexcept { return value_; }
+
+ private:
+  union {
+    T value_;
+  };
 };
 template <class T>
-struct ValueSlot<T&> {
-  T* value = nullptr;
-  void set_value(T& v) noexcept { value = &v; }
-  T& get() const noexcept { return *value; }
+class ValueSlot<T&> {
+ public:
+  void construct_value(T& v) noexcept { value_ = &v; }
+  void destroy_value() noexcept {}
+  T& get() const noexcept { return *value_; }
+
+ private:
+  T* value_ = nullptr;
 };
 template <>
-struct ValueSlot<void> {};
+class ValueSlot<void> {
+ public:
+  void destroy_value() noexcept {}
+};
 
 }  // namespace aio::detail

@@ -19,6 +19,7 @@ class GatherState : public Completion {
   /// Counts a child in, registering on it unless it is done already.
   void add_child(FutureState& child);
   bool must_wait() const noexcept { return remaining_ > 0 && !first_error_; }
+  bool has_registered() const noexcept { return registered_ > 0; }
   void suspend(std::coroutine_handle<> h, CancelHook* hook);
   void mark_cancel_requested() noexcept { cancel_requested_ = true; }
   /// After the wake-up: a pending cancellation, else the first child error (without

@@ -55,10 +55,10 @@ class TaskState : public FutureState, public Runnable {
   void complete() noexcept;
 
   std::coroutine_handle<> resume_point_;  // root: where the next step resumes; nested frame: the awaiting parent
-  bool is_root_ = false;
 
  private:
   static void step(Runnable* self);
+  static CancelHook not_started;
   [[noreturn]] void throw_cancelled();
   void link(LoopCore& loop) noexcept;
   void unlink() noexcept;
@@ -68,9 +68,13 @@ class TaskState : public FutureState, public Runnable {
   TaskState* next_task_ = nullptr;
   std::unique_ptr<TaskExtras> extras_;
   std::uint32_t number_ = 0;
-  std::uint32_t cancel_requests_ = 0;
+  std::uint16_t cancel_requests_ = 0;
+
+ protected:
+  bool is_root_ = false;
+
+ private:
   bool must_cancel_ = false;
-  bool started_ = false;
 
  public:
   /// The loop's list of unfinished tasks (all_tasks(), close()).

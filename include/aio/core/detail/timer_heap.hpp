@@ -14,8 +14,8 @@ struct TimerEntry {
   TimerEntry(const TimerEntry&) = delete;
   TimerEntry& operator=(const TimerEntry&) = delete;
 
-  std::int64_t deadline_ns = 0;
-  std::uint64_t sequence = 0;  // ties fire in arming order, as asyncio's heap does
+  std::int64_t deadline_ns = 0;  // before arming, owners may park a delay here
+  std::uint32_t sequence = 0;    // ties fire in arming order, as asyncio's heap does (wraps)
   std::uint32_t heap_index = kNotArmed;
   FireFn fire;
   bool armed() const noexcept { return heap_index != kNotArmed; }
@@ -57,7 +57,8 @@ class TimerHeap {
 
  private:
   static bool less(const TimerEntry* a, const TimerEntry* b) noexcept {
-    return a->deadline_ns < b->deadline_ns || (a->deadline_ns == b->deadline_ns && a->sequence < b->sequence);
+    return a->deadline_ns < b->deadline_ns ||
+           (a->deadline_ns == b->deadline_ns && static_cast<std::int32_t>(a->sequence - b->sequence) < 0);
   }
   void place(TimerEntry* e, std::uint32_t i) noexcept {
     heap_[i] = e;
@@ -91,7 +92,7 @@ class TimerHeap {
   }
 
   std::vector<TimerEntry*> heap_;
-  std::uint64_t next_sequence_ = 0;
+  std::uint32_t next_sequence_ = 0;
 };
 
 }  // namespace aio::detail
