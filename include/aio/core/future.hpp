@@ -3,6 +3,7 @@
 #include <ostream>
 #include <string_view>
 
+#include "detail/repr.hpp"
 #include "detail/state_ref.hpp"
 
 namespace aio {
@@ -13,6 +14,9 @@ template <class T>
 class FutureImpl final : public FutureState, public ValueSlot<T> {
  public:
   explicit FutureImpl(LoopCore& loop) noexcept { loop_ = &loop; }
+  ~FutureImpl() {
+    if (has_value_) this->destroy_value();
+  }
 
   bool cancel(std::string_view message) override {
     if (done()) return false;
@@ -23,7 +27,10 @@ class FutureImpl final : public FutureState, public ValueSlot<T> {
   template <class... U>
   void set_result(U&&... v) {
     check_pending();
-    if constexpr (!std::is_void_v<T>) this->set_value(std::forward<U>(v)...);
+    if constexpr (!std::is_void_v<T>) {
+      this->construct_value(std::forward<U>(v)...);
+      has_value_ = true;
+    }
     finish(Status::finished);
   }
   void set_exception(std::exception_ptr e) {
