@@ -11,7 +11,7 @@
 namespace aio {
 
 struct AsCompletedOptions {
-  std::optional<double> timeout;  ///< seconds for the whole iteration; then TimeoutError
+  std::optional<double> timeout = std::nullopt;  ///< seconds for the whole iteration; then TimeoutError
 };
 
 namespace detail {

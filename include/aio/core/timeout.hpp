@@ -88,12 +88,27 @@ class TimeoutAwaiter {
     }
   }
   Value await_resume() {
-    bool timed_out = deadline_.exit();
-    if (!timed_out) return inner_.await_resume();
+    // The inner awaiter resumes first: a cancellation the deadline left pending on the task
+    // (a sleep's hook does not take it over) is delivered there, and only then uncancelled.
+    struct Leave {
+      Deadline& deadline;
+      bool left = false;
+      ~Leave() {
+        if (!left) deadline.exit();
+      }
+    } leave{deadline_};
     try {
       return inner_.await_resume();
-    } catch (const CancelledError&) {
-      throw TimeoutError();
+    } catch (...) {
+      leave.left = true;
+      if (deadline_.exit()) {
+        try {
+          throw;
+        } catch (const CancelledError&) {
+          throw TimeoutError();
+        }
+      }
+      throw;
     }
   }
 

@@ -12,7 +12,7 @@ namespace aio {
 enum ReturnWhen { FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED };
 
 struct WaitOptions {
-  std::optional<double> timeout;  ///< seconds; nullopt waits as long as it takes
+  std::optional<double> timeout = std::nullopt;  ///< seconds; nullopt waits as long as it takes
   ReturnWhen return_when = ALL_COMPLETED;
 };
 

@@ -1,0 +1,381 @@
+// wait_for, timeout(delay, aw), timeout_at, and the Timeout context manager
+// (with(aio::timeout(d), body)): expiry, when/reschedule/expired, nesting, and
+// outside cancellation that must stay a CancelledError.
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "helpers.hpp"
+
+using Lines = std::vector<std::string>;
+
+namespace {
+
+aio::Task<int> value_after(double delay, int v) {
+  co_await aio::sleep(delay);
+  co_return v;
+}
+
+/// Sleeps; when cancelled, takes a second to clean up, then re-raises.
+aio::Task<int> slow_to_cancel(Lines* out, double delay) {
+  try {
+    co_await aio::sleep(delay);
+    co_return 1;
+  } catch (const aio::CancelledError&) {
+    out->push_back("cancel seen");
+  }
+  co_await aio::sleep(1);
+  out->push_back("cleanup done");
+  throw aio::CancelledError();
+}
+
+aio::Task<int> swallow_cancel() {
+  try {
+    co_await aio::sleep(100);
+  } catch (const aio::CancelledError&) {
+  }
+  co_return 42;
+}
+
+double now() { return aio::get_running_loop().time(); }
+
+}  // namespace
+
+// ---- wait_for ------------------------------------------------------------------
+
+AIO_TEST(WaitFor, ValueInTime) {
+  EXPECT_EQ(co_await aio::wait_for(value_after(1, 5), 2), 5);
+  auto t = aio::create_task(value_after(1, 6));
+  EXPECT_EQ(co_await aio::wait_for(t, 2.0), 6);
+  EXPECT_EQ(co_await aio::wait_for(value_after(1, 7), std::chrono::seconds(2)), 7);
+  EXPECT_EQ(now(), 3.0);
+  EXPECT_EQ(aio::current_task().cancelling(), 0);
+}
+
+AIO_TEST(WaitFor, TimeoutCancelsTheInnerTaskAndWaitsForIt) {
+  Lines out;
+  auto inner = aio::create_task(slow_to_cancel(&out, 10));
+  double start = now();
+  try {
+    co_await aio::wait_for(inner, 2);
+    ADD_FAILURE() << "no TimeoutError";
+  } catch (const aio::TimeoutError&) {
+    out.push_back("timeout");
+  }
+  EXPECT_EQ(now() - start, 3.0);  // 2 s timeout + 1 s of cleanup, awaited
+  EXPECT_TRUE(inner.cancelled());
+  EXPECT_EQ(out, (Lines{"cancel seen", "cleanup done", "timeout"}));
+  EXPECT_EQ(aio::current_task().cancelling(), 0);
+}
+
+AIO_TEST(WaitFor, TimeoutOfALazyTask) {
+  Lines out;
+  EXPECT_THROW(co_await aio::wait_for(slow_to_cancel(&out, 10), 1), aio::TimeoutError);
+  EXPECT_EQ(out, (Lines{"cancel seen", "cleanup done"}));
+  EXPECT_EQ(now(), 2.0);
+}
+
+AIO_TEST(WaitFor, AroundASleep) {
+  // The deadline's cancellation of a sleep is left pending on the task (no inner task to
+  // take it over): it must still become TimeoutError, and leave no cancel request behind.
+  EXPECT_THROW(co_await aio::wait_for(aio::sleep(10), 1), aio::TimeoutError);
+  EXPECT_EQ(now(), 1.0);
+  EXPECT_EQ(aio::current_task().cancelling(), 0);
+  EXPECT_EQ(co_await aio::wait_for(aio::sleep(1, 5), 2), 5);
+  co_await aio::sleep(5);  // no stray cancellation arrives later
+}
+
+AIO_TEST(WaitFor, TimeoutErrorIsAStdRuntimeError) {
+  try {
+    co_await aio::wait_for(value_after(10, 1), 1);
+  } catch (const std::runtime_error&) {
+    co_return;
+  }
+  ADD_FAILURE();
+}
+
+AIO_TEST(WaitFor, NoTimeoutWaitsForever) {
+  std::optional<double> none;
+  EXPECT_EQ(co_await aio::wait_for(value_after(1000, 3), none), 3);
+  EXPECT_EQ(now(), 1000.0);
+}
+
+AIO_TEST(WaitFor, ZeroTimeout) {
+  auto done = aio::create_task(value_after(0, 1));
+  co_await done;
+  EXPECT_EQ(co_await aio::wait_for(done, 0), 1);  // already done: the result
+  EXPECT_THROW(co_await aio::wait_for(value_after(1, 2), 0), aio::TimeoutError);
+  EXPECT_THROW(co_await aio::wait_for(value_after(1, 2), -5), aio::TimeoutError);
+}
+
+AIO_TEST(WaitFor, InnerSwallowingTheCancellationGivesItsValue) {
+  // asyncio 3.12: `async with timeout(): return await fut` returns what fut returned.
+  EXPECT_EQ(co_await aio::wait_for(swallow_cancel(), 1), 42);
+}
+
+AIO_TEST(WaitFor, FailureInTime) {
+  auto failing = []() -> aio::Task<int> {
+    co_await aio::sleep(1);
+    throw std::invalid_argument("bad");
+  };
+  EXPECT_THROW(co_await aio::wait_for(failing(), 5), std::invalid_argument);
+}
+
+AIO_TEST(WaitFor, OuterTaskCancelledMidWaitForRaisesCancelledError) {
+  Lines out;
+  auto inner = aio::create_task(slow_to_cancel(&out, 100));
+  auto outer = aio::create_task([](aio::TaskHandle<int> in, Lines* o) -> aio::Task<int> {
+    try {
+      co_return co_await aio::wait_for(in, 50);
+    } catch (const aio::TimeoutError&) {
+      o->push_back("TimeoutError");
+      throw;
+    } catch (const aio::CancelledError&) {
+      o->push_back("CancelledError");
+      throw;
+    }
+  }(inner, &out));
+  co_await aio::sleep(5);
+  outer.cancel();
+  EXPECT_THROW(co_await outer, aio::CancelledError);
+  EXPECT_TRUE(outer.cancelled());
+  EXPECT_TRUE(inner.cancelled());
+  EXPECT_EQ(out, (Lines{"cancel seen", "cleanup done", "CancelledError"}));
+  co_await aio::sleep(100);  // the dead deadline never fires into anything
+}
+
+AIO_TEST(WaitFor, OuterCancelledAtTheDeadlineStaysCancelled) {
+  // The deadline and an outside cancel() in the same iteration: cancellation wins.
+  Lines out;
+  auto outer = aio::create_task([](Lines* o) -> aio::Task<int> {
+    try {
+      co_return co_await aio::wait_for(value_after(100, 1), 5);
+    } catch (const aio::TimeoutError&) {
+      o->push_back("TimeoutError");
+      throw;
+    } catch (const aio::CancelledError&) {
+      o->push_back("CancelledError");
+      throw;
+    }
+  }(&out));
+  aio::get_running_loop().call_at(now() + 5, [outer] { outer.cancel(); });
+  EXPECT_THROW(co_await outer, aio::CancelledError);
+  EXPECT_EQ(out, Lines{"CancelledError"});
+}
+
+AIO_TEST(WaitFor, CancelledTaskMidWaitForFreesEverything) {
+  // The task holding the wait_for is cancelled and dropped: nothing dangles (ASan).
+  {
+    auto t = aio::create_task([]() -> aio::Task<> { co_await aio::wait_for(value_after(100, 1), 10); }());
+    co_await aio::sleep(1);
+    t.cancel();
+  }
+  co_await aio::sleep(20);
+  EXPECT_EQ(aio::all_tasks().size(), 1u);
+}
+
+// ---- timeout(delay, aw) / timeout_at(when, aw) ---------------------------------
+
+AIO_TEST(Timeout, AroundOneAwaitable) {
+  EXPECT_EQ(co_await aio::timeout(2, value_after(1, 1)), 1);
+  EXPECT_THROW(co_await aio::timeout(1, value_after(2, 1)), aio::TimeoutError);
+  EXPECT_EQ(co_await aio::timeout_at(now() + 2, value_after(1, 3)), 3);
+  EXPECT_THROW(co_await aio::timeout_at(now() + 1, value_after(2, 1)), aio::TimeoutError);
+  EXPECT_EQ(co_await aio::timeout_at(std::nullopt, value_after(50, 4)), 4);
+  auto f = aio::get_running_loop().create_future<int>();
+  EXPECT_THROW(co_await aio::timeout(1, f), aio::TimeoutError);
+  EXPECT_TRUE(f.cancelled());  // asyncio cancels what it waited for
+  EXPECT_THROW(co_await aio::timeout(std::chrono::milliseconds(10), aio::sleep(1)), aio::TimeoutError);
+}
+
+// ---- with(aio::timeout(...), body) -------------------------------------------------
+
+AIO_TEST(Timeout, ContextManagerExpires) {
+  Lines out;
+  auto cm = aio::timeout(2);
+  EXPECT_EQ(cm.when(), std::optional<double>(now() + 2));
+  try {
+    co_await aio::with(cm, [&](aio::Timeout& t) -> aio::Task<> {
+      EXPECT_FALSE(t.expired());
+      out.push_back("body");
+      co_await aio::sleep(10);
+      out.push_back("not reached");
+    });
+  } catch (const aio::TimeoutError&) {
+    out.push_back("TimeoutError");
+  }
+  EXPECT_TRUE(cm.expired());
+  EXPECT_EQ(out, (Lines{"body", "TimeoutError"}));
+  EXPECT_EQ(now(), 2.0);
+  EXPECT_EQ(aio::current_task().cancelling(), 0);
+}
+
+AIO_TEST(Timeout, ContextManagerInTimeReturnsTheBodysValue) {
+  auto cm = aio::timeout(5.0);
+  int v = co_await aio::with(cm, [](aio::Timeout&) -> aio::Task<int> { co_return co_await value_after(1, 9); });
+  EXPECT_EQ(v, 9);
+  EXPECT_FALSE(cm.expired());
+  co_await aio::sleep(10);  // the deadline is gone with the scope
+  EXPECT_EQ(aio::current_task().cancelling(), 0);
+}
+
+AIO_TEST(Timeout, CatchingTheCancellationInsideStillRaisesTimeoutError) {
+  Lines out;
+  auto cm = aio::timeout(1);
+  EXPECT_THROW(co_await aio::with(cm,
+                                  [&](aio::Timeout&) -> aio::Task<> {
+                                    try {
+                                      co_await aio::sleep(10);
+                                    } catch (const aio::CancelledError&) {
+                                      out.push_back("cancelled inside");
+                                      throw;
+                                    }
+                                  }),
+               aio::TimeoutError);
+  EXPECT_EQ(out, Lines{"cancelled inside"});
+}
+
+AIO_TEST(Timeout, NoneThenReschedule) {
+  auto cm = aio::timeout(std::nullopt);
+  EXPECT_EQ(cm.when(), std::nullopt);
+  Lines out;
+  try {
+    co_await aio::with(cm, [&](aio::Timeout& t) -> aio::Task<> {
+      co_await aio::sleep(1);
+      t.reschedule(now() + 2);
+      EXPECT_EQ(t.when(), std::optional<double>(3.0));
+      co_await aio::sleep(10);
+      out.push_back("not reached");
+    });
+  } catch (const aio::TimeoutError&) {
+    out.push_back("TimeoutError at " + std::to_string(static_cast<int>(now())));
+  }
+  EXPECT_EQ(out, Lines{"TimeoutError at 3"});
+}
+
+AIO_TEST(Timeout, RescheduleLaterAndToNone) {
+  auto cm = aio::timeout(1);
+  co_await aio::with(cm, [&](aio::Timeout& t) -> aio::Task<> {
+    t.reschedule(now() + 5);
+    co_await aio::sleep(3);  // past the first deadline
+    t.reschedule(std::nullopt);
+    co_await aio::sleep(10);
+  });
+  EXPECT_FALSE(cm.expired());
+  EXPECT_EQ(now(), 13.0);
+}
+
+AIO_TEST(Timeout, TimeoutAtContextManager) {
+  auto cm = aio::timeout_at(now() + 1);
+  EXPECT_THROW(co_await aio::with(cm, [](aio::Timeout&) -> aio::Task<> { co_await aio::sleep(2); }),
+               aio::TimeoutError);
+  EXPECT_TRUE(cm.expired());
+}
+
+AIO_TEST(Timeout, DeadlineInThePastExpiresAtTheFirstAwait) {
+  auto cm = aio::timeout(-1);
+  EXPECT_THROW(co_await aio::with(cm, [](aio::Timeout&) -> aio::Task<> { co_await aio::sleep(0); }),
+               aio::TimeoutError);
+  auto zero = aio::timeout(0);
+  EXPECT_THROW(co_await aio::with(zero, [](aio::Timeout&) -> aio::Task<> { co_await aio::sleep(100); }),
+               aio::TimeoutError);
+}
+
+AIO_TEST(Timeout, NestedOuterExpiresFirst) {
+  auto outer = aio::timeout(1);
+  auto inner = aio::timeout(5);
+  Lines out;
+  try {
+    co_await aio::with(outer, [&](aio::Timeout&) -> aio::Task<> {
+      try {
+        co_await aio::with(inner, [](aio::Timeout&) -> aio::Task<> { co_await aio::sleep(10); });
+      } catch (const aio::TimeoutError&) {
+        out.push_back("inner TimeoutError");  // must not happen: the inner deadline did not pass
+      } catch (const aio::CancelledError&) {
+        out.push_back("inner CancelledError");
+        throw;
+      }
+    });
+  } catch (const aio::TimeoutError&) {
+    out.push_back("outer TimeoutError");
+  }
+  EXPECT_TRUE(outer.expired());
+  EXPECT_FALSE(inner.expired());
+  EXPECT_EQ(out, (Lines{"inner CancelledError", "outer TimeoutError"}));
+  EXPECT_EQ(aio::current_task().cancelling(), 0);
+}
+
+AIO_TEST(Timeout, NestedInnerExpiresFirst) {
+  auto outer = aio::timeout(5);
+  auto inner = aio::timeout(1);
+  Lines out;
+  co_await aio::with(outer, [&](aio::Timeout&) -> aio::Task<> {
+    try {
+      co_await aio::with(inner, [](aio::Timeout&) -> aio::Task<> { co_await aio::sleep(10); });
+    } catch (const aio::TimeoutError&) {
+      out.push_back("inner TimeoutError");
+    }
+    co_await aio::sleep(1);  // the outer scope goes on
+    out.push_back("outer body done");
+  });
+  EXPECT_FALSE(outer.expired());
+  EXPECT_TRUE(inner.expired());
+  EXPECT_EQ(out, (Lines{"inner TimeoutError", "outer body done"}));
+}
+
+AIO_TEST(Timeout, NestedSameDeadline) {
+  auto outer = aio::timeout(1);
+  auto inner = aio::timeout(1);
+  Lines out;
+  try {
+    co_await aio::with(outer, [&](aio::Timeout&) -> aio::Task<> {
+      try {
+        co_await aio::with(inner, [](aio::Timeout&) -> aio::Task<> { co_await aio::sleep(10); });
+      } catch (const aio::TimeoutError&) {
+        out.push_back("inner TimeoutError");
+      } catch (const aio::CancelledError&) {
+        out.push_back("inner CancelledError");
+        throw;
+      }
+      co_await aio::sleep(0);  // the outer deadline also passed: cancelled here
+      out.push_back("not reached");
+    });
+  } catch (const aio::TimeoutError&) {
+    out.push_back("outer TimeoutError");
+  }
+  EXPECT_TRUE(outer.expired());
+  EXPECT_TRUE(inner.expired());
+  EXPECT_EQ(out.back(), "outer TimeoutError");
+  EXPECT_EQ(aio::current_task().cancelling(), 0);
+}
+
+AIO_TEST(Timeout, OutsideCancelInsideATimeoutStaysCancelledError) {
+  Lines out;
+  auto t = aio::create_task([](Lines* o) -> aio::Task<> {
+    auto cm = aio::timeout(10);
+    try {
+      co_await aio::with(cm, [](aio::Timeout&) -> aio::Task<> { co_await aio::sleep(100); });
+    } catch (const aio::TimeoutError&) {
+      o->push_back("TimeoutError");
+    } catch (const aio::CancelledError&) {
+      o->push_back(cm.expired() ? "CancelledError, expired" : "CancelledError");
+      throw;
+    }
+  }(&out));
+  co_await aio::sleep(1);
+  t.cancel();
+  EXPECT_THROW(co_await t, aio::CancelledError);
+  EXPECT_EQ(out, Lines{"CancelledError"});
+}
+
+AIO_TEST(Timeout, BodyExceptionPassesThrough) {
+  auto cm = aio::timeout(10);
+  EXPECT_THROW(co_await aio::with(cm,
+                                  [](aio::Timeout&) -> aio::Task<> {
+                                    co_await aio::sleep(1);
+                                    throw std::logic_error("inside");
+                                  }),
+               std::logic_error);
+  EXPECT_FALSE(cm.expired());
+}
