@@ -1,5 +1,8 @@
 #include "aio/core/detail/frame_allocator.hpp"
 
+#include <sys/mman.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 #include <vector>
@@ -30,8 +33,10 @@ void FrameAllocator::refill(Cache& c) {
     c.free[cls] = f;
     c.next += cls * kGranule;
   }
-  void* block = std::malloc(kBlockBytes);
-  if (!block) throw std::bad_alloc();
+  // MAP_POPULATE faults the whole block in with one call: touching fresh pages one by
+  // one costs a trap each, which is most of the price of a million new frames.
+  void* block = ::mmap(nullptr, kBlockBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  if (block == MAP_FAILED) throw std::bad_alloc();
   {
     auto& r = registry();
     std::lock_guard lock(r.mutex);
