@@ -2,3 +2,4 @@
 #pragma once
 
 #include "aio/green/greenlet.hpp"
+#include "aio/green/spawn.hpp"
