@@ -91,6 +91,15 @@ class EventLoop : public detail::LoopCore {
   Poller& poller() noexcept { return *poller_; }
   /// Runs `fn` once when run() or close() shuts the loop down (default executor, etc.).
   void add_shutdown_hook(std::function<void()> fn) { shutdown_hooks_.push_back(std::move(fn)); }
+  /// asyncio's add_signal_handler: from now on signal `signum` runs `fn` as a loop callback
+  /// (never inside the signal handler). Replaces this loop's earlier handler for signum; a
+  /// SIGINT handler takes over from run()'s KeyboardInterrupt. std::invalid_argument for a
+  /// signal number out of range, std::runtime_error for one that cannot be caught (SIGKILL,
+  /// SIGSTOP). Implemented in src/core/signals.cpp (a self-pipe watched by the poller).
+  void add_signal_handler(int signum, std::function<void()> fn);
+  /// Removes the handler of `signum`; false when there was none. The signal gets its default
+  /// disposition back (SIGINT: what it had before, e.g. run()'s handler). close() removes all.
+  bool remove_signal_handler(int signum);
   /// Set by run() while SIGINT should cancel `task` (async-signal-safe flag).
   void interrupt_on_signal(TaskHandle<> task) { interrupt_target_ = std::move(task); }
   void request_interrupt() noexcept;
