@@ -120,7 +120,7 @@ using handle_of = decltype(ensure_future(std::declval<A>()));
 template <bool ReturnExc, class... A>
 auto gather_variadic(A&&... aws) {
   using Children = std::tuple<handle_of<A>...>;
-  return Gathering<ReturnExc, Children>(Children(ensure_future(std::forward<A>(aws))...));
+  return Gathering<ReturnExc, Children>(Children{ensure_future(std::forward<A>(aws))...});  // braces: scheduled left to right
 }
 
 template <bool ReturnExc, class R>
