@@ -16,3 +16,4 @@
 #include "core/timeout.hpp"
 #include "core/wait.hpp"
 #include "core/with.hpp"
+#include "sync.hpp"
