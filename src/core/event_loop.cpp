@@ -1,5 +1,6 @@
 #include "aio/core/event_loop.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -94,10 +95,17 @@ void EventLoop::run_forever() {
 }
 
 void EventLoop::run_until_done(detail::FutureState& s) {
+  // As asyncio's _run_until_complete_cb, the stop is itself a callback queued behind the
+  // done callbacks registered before it: those still run before run_until_complete returns.
   struct StopWhenDone : detail::Completion {
     EventLoop* loop;
+    Handle stop;
     explicit StopWhenDone(EventLoop* l) : Completion(&StopWhenDone::on_done), loop(l) {}
-    static void on_done(detail::Completion* c, detail::FutureState&) { static_cast<StopWhenDone*>(c)->loop->stop(); }
+    static void on_done(detail::Completion* c, detail::FutureState&) {
+      auto* self = static_cast<StopWhenDone*>(c);
+      EventLoop* loop = self->loop;
+      self->stop = loop->call_soon([loop] { loop->stop(); });
+    }
   } stopper(this);
   if (!s.done()) {
     s.add_waiter(&stopper);
@@ -105,9 +113,11 @@ void EventLoop::run_until_done(detail::FutureState& s) {
       run_forever();
     } catch (...) {
       s.remove_waiter(&stopper);
+      if (stopper.stop) stopper.stop.cancel();
       throw;
     }
     s.remove_waiter(&stopper);
+    if (stopper.stop) stopper.stop.cancel();  // stopped early by someone else: no stale stop
   }
   if (!s.done()) throw std::runtime_error("Event loop stopped before Future completed.");
 }
@@ -228,6 +238,7 @@ void EventLoop::close() {
   // so their destructors and finally-blocks run before the loop goes.
   std::vector<TaskHandle<>> pending;
   for (auto* t = tasks_head; t; t = t->next_unfinished()) pending.emplace_back(t);
+  std::reverse(pending.begin(), pending.end());  // oldest first
   for (auto& t : pending) t.cancel();
   pending.clear();
   {
@@ -299,6 +310,7 @@ TaskHandle<> current_task() {
 std::vector<TaskHandle<>> all_tasks() {
   std::vector<TaskHandle<>> tasks;
   for (auto* t = get_running_loop().tasks_head; t; t = t->next_unfinished()) tasks.emplace_back(t);
+  std::reverse(tasks.begin(), tasks.end());  // the list is newest first; give them in creation order
   return tasks;
 }
 

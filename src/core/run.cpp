@@ -4,6 +4,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 
 namespace aio::detail {
@@ -72,6 +73,7 @@ void Runner::cancel_leftovers() noexcept {
   if (loop_.is_closed()) return;
   std::vector<TaskHandle<>> leftovers;
   for (auto* t = loop_.tasks_head; t; t = t->next_unfinished()) leftovers.emplace_back(t);
+  std::reverse(leftovers.begin(), leftovers.end());  // cancelled and awaited in creation order
   for (auto& t : leftovers) t.cancel();
   for (auto& t : leftovers) {
     try {

@@ -3,7 +3,7 @@
 namespace aio {
 
 TaskGroup::Child::Child(TaskGroup* g, detail::TaskState* s)
-    : Completion(&TaskGroup::on_child_done), group(g), task(s) {}
+    : Completion(&TaskGroup::on_child_done), Runnable(&TaskGroup::run_child_done), group(g), task(s) {}
 
 TaskGroup::TaskGroup() : parent_(current_task()) {
   if (!parent_) throw std::runtime_error("TaskGroup must be created inside a task");
@@ -12,6 +12,10 @@ TaskGroup::TaskGroup() : parent_(current_task()) {
 TaskGroup::~TaskGroup() {
   while (Child* c = children_) {
     children_ = c->next;
+    if (c->queued) {  // already in the ready queue: it frees itself when it runs
+      c->group = nullptr;
+      continue;
+    }
     c->task.state()->remove_waiter(c);
     c->task.cancel();
     delete c;
@@ -25,28 +29,42 @@ void TaskGroup::check_accepting() const {
 
 void TaskGroup::adopt(detail::TaskState* task) {
   auto* c = new Child(this, task);
-  c->next = children_;
-  if (children_) children_->prev = c;
-  children_ = c;
+  c->prev = last_child_;
+  if (last_child_) last_child_->next = c;
+  else children_ = c;
+  last_child_ = c;
   task->add_waiter(c);
 }
 
 void TaskGroup::on_child_done(detail::Completion* node, detail::FutureState& s) {
   auto* c = static_cast<Child*>(node);
-  TaskGroup* g = c->group;
+  c->queued = true;
+  s.loop().schedule(c);
+}
+
+void TaskGroup::run_child_done(detail::Runnable* r) {
+  auto* c = static_cast<Child*>(r);
+  if (c->group) c->group->child_done(c);
+  else delete c;
+}
+
+void TaskGroup::child_done(Child* c) {
   if (c->prev) c->prev->next = c->next;
-  else g->children_ = c->next;
+  else children_ = c->next;
   if (c->next) c->next->prev = c->prev;
+  else last_child_ = c->prev;
+  TaskHandle<> task = std::move(c->task);
   delete c;
-  if (!g->children_ && g->all_done_ && !g->all_done_.done()) g->all_done_.set_result();
-  if (!s.done() || s.cancelled() || !s.peek_error()) return;
-  g->errors_.push_back(s.take_error());
-  if (g->parent_.done()) return;
-  if (!g->aborting_ && !g->parent_cancel_requested_) {
+  if (!children_ && all_done_ && !all_done_.done()) all_done_.set_result();
+  detail::TaskState& s = *task.state();
+  if (s.cancelled() || !s.peek_error()) return;
+  errors_.push_back(s.take_error());
+  if (parent_.done()) return;
+  if (!aborting_ && !parent_cancel_requested_) {
     // The first failure: stop the siblings and interrupt the body, as asyncio does.
-    g->abort();
-    g->parent_cancel_requested_ = true;
-    g->parent_.cancel();
+    abort();
+    parent_cancel_requested_ = true;
+    parent_.cancel();
   }
 }
 

@@ -63,6 +63,16 @@ AIO_TEST(Gather, VariadicResultsInArgumentOrder) {
   EXPECT_EQ(aio::get_running_loop().time(), 3.0);            // virtual clock: 3 s, not 6
 }
 
+AIO_TEST(Gather, ChildrenAreScheduledLeftToRight) {
+  Lines out;
+  auto named = [](Lines* o) -> aio::Task<int> {
+    o->push_back(aio::current_task().get_name());
+    co_return 0;
+  };
+  co_await aio::gather(named(&out), named(&out), named(&out));
+  EXPECT_EQ(out, (Lines{"Task-2", "Task-3", "Task-4"}));
+}
+
 AIO_TEST(Gather, MixedAwaitablesAndTypes) {
   auto handle = aio::create_task(text_after(1, "handle"));
   auto fut = aio::get_running_loop().create_future<double>();

@@ -34,14 +34,20 @@ class TaskGroup {
   Task<> aexit(std::exception_ptr error) { return exit(std::move(error)); }
 
  private:
-  struct Child : detail::Completion {
+  /// One per child, in creation order. As asyncio's _on_task_done is a done callback, the
+  /// child's completion is handled one loop step later (through the ready queue), so tasks
+  /// failing in the same iteration all report their errors before the group aborts.
+  struct Child : detail::Completion, detail::Runnable {
     explicit Child(TaskGroup* g, detail::TaskState* s);
-    TaskGroup* group;
+    TaskGroup* group;  // null once the group is gone while this node is still queued
     TaskHandle<> task;
     Child* prev = nullptr;
     Child* next = nullptr;
+    bool queued = false;
   };
   static void on_child_done(detail::Completion* c, detail::FutureState& s);
+  static void run_child_done(detail::Runnable* r);
+  void child_done(Child* c);
   void adopt(detail::TaskState* task);
   void check_accepting() const;
   void abort();
@@ -49,6 +55,7 @@ class TaskGroup {
 
   TaskHandle<> parent_;
   Child* children_ = nullptr;
+  Child* last_child_ = nullptr;
   std::vector<std::exception_ptr> errors_;
   Future<> all_done_;
   bool exiting_ = false;
