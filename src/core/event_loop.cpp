@@ -130,11 +130,17 @@ void EventLoop::run_once() {
   } else if (!timers.empty()) {
     timeout_ns = std::max<std::int64_t>(0, timers.top()->deadline_ns - now_ns());
   }
-  if (virtual_time && timeout_ns > 0) {  // nothing can happen before the next timer: jump to it
-    virtual_now_ns = timers.top()->deadline_ns;
+  bool polled = false;
+  if (virtual_time && timeout_ns > 0) {
+    // Nothing can happen before the next timer but I/O the kernel already finished (a reply
+    // on loopback): take that first, and jump the clock only when there is none.
+    if (poller_->watched() > 0 && poller_->poll(0) > 0) polled = true;
+    else virtual_now_ns = timers.top()->deadline_ns;
     timeout_ns = 0;
   }
-  if (timeout_ns != 0) {
+  if (polled) {
+    ticks_since_io_ = 0;
+  } else if (timeout_ns != 0) {
     ticks_since_io_ = 0;
     poller_->poll(timeout_ns);
   } else if (poller_->watched() > 0 && (ready.empty() || ++ticks_since_io_ >= kIoPollInterval)) {
@@ -244,7 +250,10 @@ void EventLoop::close() {
   {
     detail::LoopCore* saved = detail::tls_loop;
     detail::tls_loop = this;
-    for (int i = 0; i < 100 && (!ready.empty() || threadsafe_pending_.load()); ++i) {
+    // I/O operations cancelled by the unwinding tasks finish in the poller (io_uring
+    // reports them asynchronously): a few polls let them release what they hold.
+    for (int i = 0; i < 100 && (!ready.empty() || threadsafe_pending_.load() || (i < 8 && poller_->watched() > 0)); ++i) {
+      if (poller_->watched() > 0) poller_->poll(0);
       drain_threadsafe();
       fire_due_timers();
       run_ready_batch();

@@ -89,6 +89,25 @@ class EventLoop : public detail::LoopCore {
   void call_exception_handler(const ExceptionContext& context) noexcept;
 
   Poller& poller() noexcept { return *poller_; }
+
+  /// asyncio's low-level socket calls on an aio::Socket: sock_recv(sock, n) -> std::string,
+  /// sock_recv_into(sock, span) -> n, sock_sendall(sock, data), sock_connect(sock, address),
+  /// sock_accept(sock) -> {Socket, SockAddr}, sock_sendto(sock, data, address),
+  /// sock_recvfrom(sock, n) -> {data, SockAddr}. Defined by module net (<aio/net/socket_ops.hpp>).
+  template <class S>
+  auto sock_recv(S& sock, std::size_t nbytes);
+  template <class S, class B>
+  auto sock_recv_into(S& sock, B&& buffer);
+  template <class S, class D>
+  auto sock_sendall(S& sock, D&& data);
+  template <class S, class A>
+  auto sock_connect(S& sock, A&& address);
+  template <class S>
+  auto sock_accept(S& sock);
+  template <class S, class D, class A>
+  auto sock_sendto(S& sock, D&& data, A&& address);
+  template <class S>
+  auto sock_recvfrom(S& sock, std::size_t bufsize);
   /// Runs `fn` once when run() or close() shuts the loop down (default executor, etc.).
   void add_shutdown_hook(std::function<void()> fn) { shutdown_hooks_.push_back(std::move(fn)); }
   /// asyncio's add_signal_handler: from now on signal `signum` runs `fn` as a loop callback
