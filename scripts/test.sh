@@ -16,7 +16,7 @@ set -euo pipefail
 
 # Tests that run under ThreadSanitizer: ctest names matching this, plus every test
 # carrying the ctest label "tsan" (set_tests_properties(... PROPERTIES LABELS tsan)).
-TSAN_TESTS_REGEX='exec|thread|Threadsafe'
+TSAN_TESTS_REGEX='[Ee]xec|[Tt]hread'  # ctest -R is case-sensitive: Thread, Threadsafe, exec_tests, Executor
 
 PHASES=${AIO_TEST_PHASES:-normal asan tsan examples consumer}
 JOBS=${AIO_JOBS:-2}
