@@ -116,7 +116,7 @@ Task<R> drive(F fn, Options opts) {
   // Created here, at the first step, so that its parent is the stack the loop runs on even when
   // spawn() was called from inside another greenlet.
   Greenlet gr(
-      [&fn, &out] {
+      [&] {  // fn and out live in this frame, which outlives the greenlet
         if constexpr (std::is_void_v<R>) std::invoke(std::move(fn));
         else out.value.emplace(std::invoke(std::move(fn)));
       },
@@ -153,8 +153,11 @@ inline bool in_green_task() noexcept {
 /// `co_await aw` would; its exceptions (CancelledError when the task is cancelled meanwhile,
 /// TimeoutError...) are raised here. std::runtime_error anywhere else (a coroutine, a plain
 /// greenlet, a callback, no loop).
+// Always inlined: a return between two greenlet switches is always mispredicted (the switch
+// leaves the return-stack predictor holding the other stack's calls), and await_ is the frame
+// that would return right after the switch back in; inlined, a loop of awaits has none.
 template <Awaitable A>
-await_result_t<A> await_(A&& aw) {
+[[gnu::always_inline]] inline await_result_t<A> await_(A&& aw) {
   detail::GreenLink* link = detail::tls_green_link;
   if (link == nullptr || link->self != aio::green::detail::tls_ctx.current) [[unlikely]]
     detail::throw_outside_green_task();
