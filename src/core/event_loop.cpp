@@ -143,14 +143,16 @@ void EventLoop::run_once() {
   } else if (timeout_ns != 0) {
     ticks_since_io_ = 0;
     poller_->poll(timeout_ns);
-  } else if (poller_->watched() > 0 && (ready.empty() || ++ticks_since_io_ >= kIoPollInterval)) {
-    ticks_since_io_ = 0;
-    poller_->poll(0);
+  } else if (ready.empty() || ++ticks_since_io_ >= kIoPollInterval) {  // the counter first: no
+    ticks_since_io_ = 0;                                                 // virtual call per step
+    if (poller_->watched() > 0) poller_->poll(0);
   }
-  if (interrupt_requested_.exchange(false, std::memory_order_relaxed) && interrupt_target_)
+  // A plain load first: a locked exchange on every iteration costs more than the whole step.
+  if (interrupt_requested_.load(std::memory_order_relaxed) &&
+      interrupt_requested_.exchange(false, std::memory_order_relaxed) && interrupt_target_)
     interrupt_target_.cancel();
-  drain_threadsafe();
-  fire_due_timers();
+  if (threadsafe_pending_.load(std::memory_order_acquire)) drain_threadsafe();
+  if (!timers.empty()) fire_due_timers();
   run_ready_batch();
 }
 
