@@ -76,7 +76,7 @@ class Condition::NotifyAwaiter : detail::Waiter {
   }
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h) {
-    task = &detail::current_task_state();
+    task = &detail::running_task();
     cond_->waiters_.push_back(this);
     state = detail::WaitState::waiting;
     task->suspend(h, this);

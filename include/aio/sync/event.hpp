@@ -44,7 +44,7 @@ class Event::WaitAwaiter : detail::Waiter {
   }
   bool await_ready() const noexcept { return event_->value_; }
   void await_suspend(std::coroutine_handle<> h) {
-    task = &detail::current_task_state();
+    task = &detail::running_task();
     event_->waiters_.push_back(this);
     state = detail::WaitState::waiting;
     task->suspend(h, this);

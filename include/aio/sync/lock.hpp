@@ -64,7 +64,7 @@ class Lock::AcquireAwaiter : detail::Waiter {
     return true;
   }
   void await_suspend(std::coroutine_handle<> h) {
-    task = &detail::current_task_state();
+    task = &detail::running_task();
     lock_->waiters_.push_back(this);
     state = detail::WaitState::waiting;
     task->suspend(h, this);

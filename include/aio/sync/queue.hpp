@@ -121,11 +121,13 @@ class BasicQueue {
         : Waiter(&QueueWaiter::on_cancel), Runnable(r), q(&queue), is_getter(getter) {}
     QueueWaiter(QueueWaiter&& o) noexcept : Waiter(std::move(o)), Runnable(o.run), q(o.q), is_getter(o.is_getter) {}
     BasicQueue* q;
+    LoopCore* loop = nullptr;  // the task's, kept at hand for the wake-up
     bool is_getter;
     bool cancel_requested = false;
 
     void start_waiting(WaitQueue& list, std::coroutine_handle<> h) {
-      task = &current_task_state();
+      task = &running_task();
+      loop = &task->loop();
       list.push_back(this);
       state = WaitState::waiting;
       task->suspend(h, this);
@@ -166,7 +168,7 @@ class BasicQueue {
     if (WaitNode* n = list.pop_front()) {
       auto* w = static_cast<QueueWaiter*>(static_cast<Waiter*>(n));
       w->state = WaitState::woken;
-      w->task->loop().schedule(w);
+      w->loop->schedule(w);
     }
   }
 

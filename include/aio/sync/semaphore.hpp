@@ -74,7 +74,7 @@ class Semaphore::AcquireAwaiter : detail::Waiter {
     return true;
   }
   void await_suspend(std::coroutine_handle<> h) {
-    task = &detail::current_task_state();
+    task = &detail::running_task();
     sem_->waiters_.push_back(this);
     state = detail::WaitState::waiting;
     task->suspend(h, this);

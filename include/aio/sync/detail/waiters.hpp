@@ -24,7 +24,12 @@ class WaitQueue {
   WaitQueue& operator=(const WaitQueue&) = delete;
 
   bool empty() const noexcept { return head_ == nullptr; }
-  std::size_t size() const noexcept { return size_; }
+  /// Counted by walking the list: only reprs ask, so the hot paths keep no count.
+  std::size_t size() const noexcept {
+    std::size_t n = 0;
+    for (WaitNode* p = head_; p; p = p->next) ++n;
+    return n;
+  }
   WaitNode* front() const noexcept { return head_; }
 
   void push_back(WaitNode* n) noexcept {
@@ -32,7 +37,6 @@ class WaitQueue {
     n->prev = tail_;
     if (tail_) tail_->next = n; else head_ = n;
     tail_ = n;
-    ++size_;
   }
   WaitNode* pop_front() noexcept {
     WaitNode* n = head_;
@@ -43,14 +47,19 @@ class WaitQueue {
     if (n->prev) n->prev->next = n->next; else head_ = n->next;
     if (n->next) n->next->prev = n->prev; else tail_ = n->prev;
     n->prev = n->next = nullptr;
-    --size_;
   }
 
  private:
   WaitNode* head_ = nullptr;
   WaitNode* tail_ = nullptr;
-  std::size_t size_ = 0;
 };
+
+/// The running task, as current_task_state() gives it, with the common case inline.
+inline TaskState& running_task() {
+  if (TaskState* t = tls_current_task) [[likely]]
+    return *t;
+  return current_task_state();  // throws: awaited outside a task
+}
 
 /// Where a waiter is: not waiting (ready at once), in the queue, woken by the primitive
 /// (its task is scheduled), or taken out of the queue by a cancellation.
