@@ -320,16 +320,30 @@ std::vector<AddrInfo> no_host(std::uint16_t port, const GetAddrInfoOptions& opti
 }
 
 /// A numeric host needs no resolver (the hot path of open_connection("127.0.0.1", ...)).
+/// False when `host` is not numeric; throws when it is but does not fit the options.
 bool numeric_host(const std::string& host, std::uint16_t port, const GetAddrInfoOptions& options,
                   std::vector<AddrInfo>& out) {
-  if (host.find('%') != std::string::npos) return false;  // scoped: leave to c-ares
   SocketAddress a;
   try {
     a = SocketAddress::parse(host, port);
   } catch (const std::invalid_argument&) {
+    if (auto pct = host.find('%'); pct != std::string::npos) {  // an IPv6 address, an unknown scope
+      in6_addr ignored;
+      if (::inet_pton(AF_INET6, host.substr(0, pct).c_str(), &ignored) == 1) throw DnsError(ARES_ENOTFOUND, host);
+    }
+    if (options.flags & AI_NUMERICHOST) throw DnsError(ARES_ENONAME, host);
     return false;
   }
-  if (!family_wanted(a.family(), options)) return false;  // c-ares maps or refuses
+  if (a.family() == AF_INET && options.family == AF_INET6 && (options.flags & AI_V4MAPPED)) {
+    sockaddr_in6 mapped{};
+    mapped.sin6_family = AF_INET6;
+    mapped.sin6_port = htons(port);
+    mapped.sin6_addr.s6_addr[10] = mapped.sin6_addr.s6_addr[11] = 0xff;
+    std::memcpy(&mapped.sin6_addr.s6_addr[12], &reinterpret_cast<const sockaddr_in*>(&a.storage)->sin_addr, 4);
+    a = SocketAddress::from(reinterpret_cast<const sockaddr*>(&mapped), sizeof mapped);
+  }
+  // glibc's EAI_ADDRFAMILY ("Address family for hostname not supported").
+  if (!family_wanted(a.family(), options)) throw DnsError(ARES_EBADFAMILY, host);
   append(out, a, options, host);
   return true;
 }
@@ -401,6 +415,8 @@ class DnsLookup final : TimerEntry, CancelHook {
   bool start() {
     task_ = &current_task_state();
     loop_ = &get_running_loop();
+    if (options_.family != AF_UNSPEC && options_.family != AF_INET && options_.family != AF_INET6)
+      throw DnsError(ARES_EBADFAMILY, host_);
     const std::uint16_t port = resolve_port(service_, options_);
     if (host_.empty()) {
       results_ = no_host(port, options_);
@@ -515,6 +531,7 @@ class DnsLookup final : TimerEntry, CancelHook {
           if (c->name) canonname = c->name;
       for (auto* n = result ? result->nodes : nullptr; n; n = n->ai_next) {
         if (!n->ai_addr || (n->ai_family != AF_INET && n->ai_family != AF_INET6)) continue;
+        if (!family_wanted(n->ai_family, self->options_)) continue;
         SocketAddress a = SocketAddress::from(n->ai_addr, n->ai_addrlen);
         set_port(a, self->port_);
         append(self->results_, a, self->options_, canonname);

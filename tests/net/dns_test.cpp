@@ -103,6 +103,34 @@ AIO_TEST(Dns, NumericIPv6WithType) {
   }
 }
 
+AIO_REAL_TEST(Dns, NumericHostsNeverReachDns) {
+  StubDns dns;
+  aio::Resolver resolver({.servers = {dns.server()}});
+  auto e = co_await error_of<aio::DnsError>(resolver.getaddrinfo("localhost", 80, {.flags = AI_NUMERICHOST}));
+  EXPECT_TRUE(e.has_value());
+  if (e) {
+    EXPECT_EQ(e->code().value(), ARES_ENONAME) << e->what();
+  }
+  auto wrong = co_await error_of<aio::DnsError>(resolver.getaddrinfo("127.0.0.1", 80, {.family = AF_INET6}));
+  EXPECT_TRUE(wrong.has_value());
+  if (wrong) {
+    EXPECT_EQ(wrong->code().value(), ARES_EBADFAMILY) << wrong->what();
+  }
+  auto mapped = co_await resolver.getaddrinfo("127.0.0.1", 80,
+                                              {.family = AF_INET6, .type = SOCK_STREAM, .flags = AI_V4MAPPED});
+  EXPECT_EQ(hosts_of(mapped), (std::vector<std::string>{"::ffff:127.0.0.1"}));
+  auto scoped = co_await resolver.getaddrinfo("fe80::1%lo", 80, {.type = SOCK_STREAM});
+  EXPECT_EQ(hosts_of(scoped), (std::vector<std::string>{"fe80::1%lo"}));
+  auto bad_scope = co_await error_of<aio::DnsError>(resolver.getaddrinfo("fe80::1%nosuchif0", 80));
+  EXPECT_TRUE(bad_scope.has_value());
+  auto bad_family = co_await error_of<aio::DnsError>(resolver.getaddrinfo("localhost", 80, {.family = 99}));
+  EXPECT_TRUE(bad_family.has_value());
+  if (bad_family) {
+    EXPECT_EQ(bad_family->code().value(), ARES_EBADFAMILY);
+  }
+  EXPECT_EQ(dns.queries(), 0);
+}
+
 AIO_TEST(Dns, ServiceNamesAndBadPorts) {
   auto infos = co_await aio::getaddrinfo("127.0.0.1", "http", {.type = SOCK_STREAM});
   EXPECT_EQ(infos.size(), 1u);
