@@ -316,6 +316,44 @@ AIO_TEST(GreenSpawn, CancelReachesANestedLazyTaskAndAnAwaitedTask) {
   EXPECT_TRUE(inner.cancelled());
 }
 
+AIO_TEST(GreenSpawn, AwaitInsideACatchHandlerThenRethrow) {
+  // Unlike a coroutine, a green task may await inside a catch handler. The exception being
+  // handled belongs to the greenlet: meanwhile another green task throws and handles its own (also
+  // awaiting in its handler), and `throw;` still rethrows the right one.
+  auto noisy = green::spawn([] {
+    for (int i = 0; i < 5; ++i) {
+      try {
+        throw std::runtime_error("noise");
+      } catch (const std::runtime_error& e) {
+        await_(aio::sleep(0.1));
+        EXPECT_STREQ(e.what(), "noise");
+        EXPECT_TRUE(std::current_exception() != nullptr);
+      }
+    }
+  });
+  bool cleaned_up = false;
+  auto h = green::spawn([&] {
+    try {
+      await_(aio::sleep(10));
+    } catch (const aio::CancelledError&) {
+      await_(aio::sleep(0.3));  // async cleanup
+      cleaned_up = true;
+      throw;
+    }
+  });
+  co_await aio::sleep(0.05);
+  h.cancel("bye");
+  try {
+    co_await h;
+    ADD_FAILURE() << "no CancelledError";
+  } catch (const aio::CancelledError& e) {
+    EXPECT_STREQ(e.what(), "bye");
+  }
+  EXPECT_TRUE(cleaned_up);
+  EXPECT_TRUE(h.cancelled());
+  co_await noisy;
+}
+
 AIO_TEST(GreenSpawn, SelfCancelRaisesAtTheNextAwait) {
   auto h = green::spawn([] {
     aio::current_task().cancel();
@@ -488,6 +526,36 @@ TEST(GreenTask, LeftoverGreenTaskIsCancelledAndUnwoundWhenRunEnds) {
   }(guard, unwound));
   EXPECT_TRUE(unwound);
   EXPECT_EQ(guard.use_count(), 1);
+}
+
+TEST(GreenTask, FrameDestroyedWhileSuspendedUnwindsTheGreenlet) {
+  // A green task that ignores cancellation outlives loop.close(); dropping its last handle
+  // destroys the driver frame, which kills the greenlet (GreenletExit) so its stack unwinds.
+  bool unwound = false;
+  bool saw_cancel = false;
+  aio::TaskHandle<> h;
+  {
+    aio::EventLoop loop({.virtual_time = true});
+    h = loop.create_task(green::task([&] {
+      struct OnExit {
+        bool& flag;
+        ~OnExit() { flag = true; }
+      } on_exit{unwound};
+      try {
+        await_(aio::sleep(100));
+      } catch (const aio::CancelledError&) {
+        saw_cancel = true;
+      }
+      await_(aio::sleep(100));  // ignores the cancellation
+    }));
+    loop.run_until_complete(aio::sleep(1));
+    loop.close();
+    EXPECT_TRUE(saw_cancel);
+    EXPECT_FALSE(h.done());
+    EXPECT_FALSE(unwound);
+    h = {};
+    EXPECT_TRUE(unwound);
+  }
 }
 
 TEST(GreenAwait, OutsideAGreenTaskThrowsRuntimeError) {
