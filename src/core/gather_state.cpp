@@ -46,7 +46,7 @@ void GatherState::on_child_done(Completion* c, FutureState& child) {
 void GatherState::finish_await() {
   if (task_) task_->throw_if_cancel_pending();
   if (first_error_) std::rethrow_exception(first_error_->take_error());
-  if (cancel_requested_) throw CancelledError();
+  if (cancel_error_) std::rethrow_exception(cancel_error_);
 }
 
 void GatherState::detach_child(FutureState& child) noexcept {

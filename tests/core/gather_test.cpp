@@ -205,6 +205,34 @@ AIO_TEST(Gather, CancellingTheGatheringFutureWithReturnExceptions) {
   EXPECT_EQ(done.result(), 1);
 }
 
+AIO_TEST(Gather, CancelMessageReachesTheAwaiter) {
+  // asyncio: the gather's CancelledError carries the cancel() message, with or without
+  // return_exceptions.
+  for (bool return_exceptions : {false, true}) {
+    auto waiter = aio::create_task([](bool re) -> aio::Task<> {
+      if (re) co_await aio::gather(aio::return_exceptions, aio::sleep(10, 1));
+      else co_await aio::gather(aio::sleep(10, 1));
+    }(return_exceptions));
+    co_await aio::sleep(1);
+    waiter.cancel("my message");
+    try {
+      co_await waiter;
+      ADD_FAILURE();
+    } catch (const aio::CancelledError& e) {
+      EXPECT_STREQ(e.what(), "my message") << "return_exceptions=" << return_exceptions;
+    }
+  }
+}
+
+AIO_TEST(Gather, CancellingTheGatheringCancelsAFutureChild) {
+  auto f = aio::get_running_loop().create_future<int>();
+  auto g = aio::ensure_future(aio::gather(f, value_after(1, 1)));
+  co_await aio::sleep(0);
+  g.cancel();
+  EXPECT_THROW(co_await g, aio::CancelledError);
+  EXPECT_TRUE(f.cancelled());
+}
+
 AIO_TEST(Gather, CancellingTheAwaitingTaskCancelsEveryChild) {
   Lines out;
   auto a = aio::create_task(cancellable(&out, "a"));

@@ -98,7 +98,7 @@ class Gathering {
       auto* self = static_cast<Awaiter*>(hook);
       bool any = false;
       self->for_each_child([&](auto& h) { any = h.cancel(message) || any; });
-      if (any) self->state->mark_cancel_requested();
+      if (any) self->state->mark_cancel_requested(message);
       return any;
     }
 

@@ -2,6 +2,9 @@
 // woken once. No memory per child beyond the handles the awaiter already holds.
 #pragma once
 #include <cstddef>
+#include <exception>
+#include <string>
+#include <string_view>
 
 #include "task_state.hpp"
 
@@ -21,7 +24,11 @@ class GatherState : public Completion {
   bool must_wait() const noexcept { return remaining_ > 0 && !first_error_; }
   bool has_registered() const noexcept { return registered_ > 0; }
   void suspend(std::coroutine_handle<> h, CancelHook* hook);
-  void mark_cancel_requested() noexcept { cancel_requested_ = true; }
+  /// The gather was cancelled (with `message`): it ends with that CancelledError, whatever
+  /// return_exceptions says, as asyncio's does.
+  void mark_cancel_requested(std::string_view message) {
+    if (!cancel_error_) cancel_error_ = std::make_exception_ptr(CancelledError(std::string(message)));
+  }
   /// After the wake-up: a pending cancellation, else the first child error (without
   /// return_exceptions), else CancelledError if the gather itself was cancelled.
   void finish_await();
@@ -38,10 +45,10 @@ class GatherState : public Completion {
   std::size_t registered_ = 0;
   std::size_t remaining_ = 0;
   FutureState* first_error_ = nullptr;
+  std::exception_ptr cancel_error_;  // set when the gather itself was cancelled
   TaskState* task_ = nullptr;
   bool return_exceptions_;
   bool started_ = false;
-  bool cancel_requested_ = false;
   bool woken_ = false;
   bool awaiter_alive_ = true;
 };
