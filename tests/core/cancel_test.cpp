@@ -175,6 +175,21 @@ AIO_TEST(Cancel, CatchingAndReturningAValueIsNotCancelled) {
   EXPECT_EQ(out, Lines{"caught"});
 }
 
+AIO_TEST(Cancel, RaisingAnotherErrorWhileCancelledFailsTheTask) {
+  auto t = aio::create_task([]() -> aio::Task<> {
+    try {
+      co_await aio::sleep(10);
+    } catch (const aio::CancelledError&) {
+      throw std::logic_error("replaced");
+    }
+  }());
+  co_await aio::sleep(0);
+  t.cancel();
+  EXPECT_THROW(co_await t, std::logic_error);
+  EXPECT_FALSE(t.cancelled());
+  EXPECT_TRUE(t.done());
+}
+
 AIO_TEST(Cancel, CancellingATaskAwaitingAnotherCancelsTheInnerOne) {
   Lines out;
   auto inner = aio::create_task(sleeper(&out, 10, 1), "inner");

@@ -111,6 +111,14 @@ AIO_TEST(Task, AwaitingALazyTaskTwiceIsAnError) {
   EXPECT_THROW(co_await t, std::runtime_error);
 }
 
+AIO_TEST(Task, AwaitingItselfIsAnError) {
+  auto self = aio::current_task();
+  EXPECT_THROW(co_await self, std::runtime_error);
+  self.cancel();  // and cancel() does not chase its own tail
+  EXPECT_THROW(co_await aio::sleep(0), aio::CancelledError);
+  EXPECT_EQ(self.uncancel(), 0);
+}
+
 AIO_TEST(Task, HandleDroppedWhileRunningStillCompletes) {
   Lines out;
   aio::create_task([](Lines* o) -> aio::Task<> {
@@ -155,6 +163,15 @@ AIO_TEST(Task, AwaitingAFailedTaskRethrowsItsOwnType) {
   } catch (const std::runtime_error& e) {
     EXPECT_STREQ(e.what(), "custom");
   }
+}
+
+AIO_TEST(Task, NegativeSleepYieldsOnce) {
+  Lines out;
+  auto t = aio::create_task(note(&out, "other"));
+  co_await aio::sleep(-1);
+  EXPECT_EQ(out, Lines{"other"});
+  EXPECT_EQ(aio::get_running_loop().time(), 0.0);
+  co_await t;
 }
 
 AIO_TEST(Task, VoidTask) {

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <stdexcept>
 #include <utility>
 
 #include "future_state.hpp"
@@ -39,6 +40,8 @@ class WaitAwaiter : Completion, CancelHook {
   bool await_ready() const noexcept { return target_->done(); }
   void await_suspend(std::coroutine_handle<> h) {
     task_ = &current_task_state();
+    // asyncio's RuntimeError; here it would also make cancel() recurse through the hook
+    if (target_ == static_cast<FutureState*>(task_)) throw std::runtime_error("Task cannot await on itself");
     target_->add_waiter(this);
     waiting_ = true;
     task_->suspend(h, this);
