@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -61,12 +62,13 @@ struct Failure {
 
 class ConnectRace final : TimerEntry, CancelHook {
  public:
-  ConnectRace(std::vector<AddrInfo> addrs, std::optional<double> delay, ConnectErrorFactory make_error)
+  ConnectRace(std::vector<AddrInfo> addrs, ConnectOptions options)
       : TimerEntry(&ConnectRace::on_timer),
         CancelHook(&ConnectRace::on_cancel),
         addrs_(std::move(addrs)),
-        make_error_(make_error) {
-    if (delay) delay_ns_ = to_ns(*delay);
+        local_addrs_(std::move(options.local_addrs)),
+        make_error_(options.make_error) {
+    if (options.happy_eyeballs_delay) delay_ns_ = to_ns(*options.happy_eyeballs_delay);
   }
   ConnectRace(const ConnectRace&) = delete;
   ConnectRace& operator=(const ConnectRace&) = delete;
@@ -113,6 +115,7 @@ class ConnectRace final : TimerEntry, CancelHook {
         failures_.push_back({errno, "socket() failed for " + describe_address(info.sockaddr)});
         continue;
       }
+      if (local_addrs_ && !bind_local(attempt)) continue;
       if (::connect(attempt.fd, info.sockaddr.data(), info.sockaddr.size()) == 0) {
         win(attempt);
         return;
@@ -133,6 +136,25 @@ class ConnectRace final : TimerEntry, CancelHook {
       fail(attempt, errno);
     }
     if (!done_ && running_ == 0) finish();
+  }
+
+  /// asyncio's _connect_sock: the first local address of the family that binds.
+  bool bind_local(Attempt& attempt) {
+    const int family = addrs_[attempt.index].sockaddr.family();
+    std::optional<Failure> last;
+    for (const AddrInfo& local : *local_addrs_) {
+      if (local.sockaddr.family() != family) continue;
+      if (::bind(attempt.fd, local.sockaddr.data(), local.sockaddr.size()) == 0) return true;
+      std::string reason = std::strerror(errno);
+      for (char& c : reason) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      last = Failure{errno, "error while attempting to bind on address " + describe_address(local.sockaddr) + ": " + reason};
+    }
+    failures_.push_back(last ? *last
+                             : Failure{EADDRNOTAVAIL, "no matching local address with family=" +
+                                                          std::string(family == AF_INET6 ? "AF_INET6" : "AF_INET") +
+                                                          " found"});
+    close_attempt(attempt);
+    return false;
   }
 
   void fail(Attempt& attempt, int error) {
@@ -235,6 +257,7 @@ class ConnectRace final : TimerEntry, CancelHook {
   }
 
   std::vector<AddrInfo> addrs_;
+  std::optional<std::vector<AddrInfo>> local_addrs_;
   std::optional<std::int64_t> delay_ns_;
   ConnectErrorFactory make_error_;
   std::vector<std::unique_ptr<Attempt>> attempts_;  // kept until the end: a poll may still name them
@@ -258,7 +281,9 @@ Task<int> connect_any(std::vector<AddrInfo> addrs, ConnectOptions options) {
   std::optional<int> interleave = options.interleave;
   if (options.happy_eyeballs_delay && !interleave) interleave = 1;
   if (interleave && *interleave > 0) addrs = interleave_addrinfos(std::move(addrs), *interleave);
-  ConnectRace race(std::move(addrs), options.happy_eyeballs_delay, options.make_error);
+  if (options.local_addrs && options.local_addrs->empty())
+    throw std::system_error(EINVAL, std::system_category(), "connect_any(): no local address to bind to");
+  ConnectRace race(std::move(addrs), std::move(options));
   co_return co_await race;
 }
 

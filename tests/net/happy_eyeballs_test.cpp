@@ -295,3 +295,35 @@ AIO_REAL_TEST(HappyEyeballs, ResolveThenConnect) {
   EXPECT_EQ(peer_port(fd), server.port);
   ::close(fd);
 }
+
+AIO_REAL_TEST(HappyEyeballs, LocalAddressIsBoundFirst) {
+  Listener server("127.0.0.1");
+  Listener taken("127.0.0.1");  // a port already in use
+  const int fds = aio_test::open_fds();
+  aio::detail::ConnectOptions options;
+  options.local_addrs = list(addr("::1", 0), addr("127.0.0.1", 0));
+  int fd = co_await aio::detail::connect_any(list(addr("127.0.0.1", server.port)), options);
+  aio::SocketAddress local;
+  socklen_t len = sizeof local.storage;
+  ::getsockname(fd, local.data(), &len);
+  local.length = len;
+  EXPECT_EQ(local.host(), "127.0.0.1");  // the IPv4 one: families must match
+  ::close(fd);
+
+  options.local_addrs = list(addr("::1", 0));
+  auto none = co_await error_of<std::system_error>(aio::detail::connect_any(list(addr("127.0.0.1", server.port)), options));
+  EXPECT_TRUE(none.has_value());
+  if (none) {
+    EXPECT_NE(std::string(none->what()).find("no matching local address with family=AF_INET found"), std::string::npos)
+        << none->what();
+  }
+  options.local_addrs = list(addr("127.0.0.1", taken.port));
+  auto in_use = co_await error_of<std::system_error>(aio::detail::connect_any(list(addr("127.0.0.1", server.port)), options));
+  EXPECT_TRUE(in_use.has_value());
+  if (in_use) {
+    EXPECT_EQ(in_use->code().value(), EADDRINUSE);
+    EXPECT_NE(std::string(in_use->what()).find("error while attempting to bind on address ('127.0.0.1', "), std::string::npos)
+        << in_use->what();
+  }
+  EXPECT_EQ(aio_test::open_fds(), fds);
+}

@@ -24,6 +24,9 @@ struct ConnectOptions {
   /// Interleave address families, this many of the first family first (asyncio's `interleave`);
   /// nullopt: 1 when happy_eyeballs_delay is set, else keep getaddrinfo's order.
   std::optional<int> interleave{};
+  /// asyncio's local_addr, resolved: each socket binds to the first of these of its family
+  /// that it can bind to before it connects; nullopt: no bind.
+  std::optional<std::vector<AddrInfo>> local_addrs{};
   ConnectErrorFactory make_error = nullptr;
 };
 
