@@ -107,6 +107,20 @@ AIO_TEST(Gather, RangeOfHandles) {
   static_assert(std::is_same_v<decltype(none), std::vector<std::monostate>>);
 }
 
+AIO_TEST(Gather, TheSameChildTwice) {
+  auto t = aio::create_task(value_after(1, 4));
+  auto [a, b] = co_await aio::gather(t, t);
+  EXPECT_EQ(a + b, 8);
+  auto u = aio::create_task(value_after(1, 5));
+  std::vector<aio::TaskHandle<int>> twice(2, u);
+  auto fives = co_await aio::gather(twice);
+  EXPECT_EQ(fives, (std::vector<int>{5, 5}));
+  auto failing = aio::create_task(divide(1, 1, 0));
+  std::vector<aio::TaskHandle<int>> failing_twice(2, failing);
+  auto results = co_await aio::gather(aio::return_exceptions, failing_twice);
+  EXPECT_EQ(list_repr(results), "[std::domain_error('division by zero'), std::domain_error('division by zero')]");
+}
+
 AIO_TEST(Gather, EmptyRangeGivesAnEmptyVector) {
   std::vector<aio::TaskHandle<int>> none;
   auto results = co_await aio::gather(none);

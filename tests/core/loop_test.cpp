@@ -311,6 +311,17 @@ TEST(Loop, RunUntilCompleteRethrowsAndKeepsTheLoopUsable) {
   loop.close();
 }
 
+TEST(Loop, RunUntilCompleteOfAnyAwaitable) {
+  auto& loop = aio::new_event_loop();
+  aio::set_event_loop(loop);  // gather() outside a running loop schedules on the thread's loop, as asyncio
+  auto [a, b] = loop.run_until_complete(aio::gather(value_after(0.001, 1), value_after(0.002, 2)));
+  EXPECT_EQ(a + b, 3);
+  loop.run_until_complete(aio::sleep(0.001));
+  EXPECT_EQ(loop.run_until_complete(aio::sleep(0, std::string("v"))), "v");
+  EXPECT_EQ(loop.run_until_complete(aio::wait_for(value_after(0, 4), 1.0)), 4);
+  loop.close();
+}
+
 TEST(Loop, RunForeverUntilStop) {
   auto& loop = aio::new_event_loop();
   Lines out;

@@ -45,6 +45,25 @@ TEST(Run, ReturnsTheValue) {
   aio::run([]() -> aio::Task<> { co_return; }());
 }
 
+TEST(Run, EveryBackendGivesTheSameResults) {
+  for (auto backend : {aio::Backend::epoll, aio::Backend::io_uring, aio::Backend::automatic}) {
+    auto program = []() -> aio::Task<std::string> {
+      std::string order;
+      auto a = aio::create_task([](std::string* o) -> aio::Task<> {
+        co_await aio::sleep(0.002);
+        *o += "a";
+      }(&order));
+      auto b = aio::create_task([](std::string* o) -> aio::Task<> {
+        co_await aio::sleep(0.001);
+        *o += "b";
+      }(&order));
+      co_await aio::gather(a, b);
+      co_return order;
+    };
+    EXPECT_EQ(aio::run(program(), {.backend = backend}), "ba");
+  }
+}
+
 TEST(Run, RethrowsWithTheOwnType) {
   auto failing = []() -> aio::Task<int> {
     co_await aio::sleep(0);
