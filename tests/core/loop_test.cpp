@@ -212,11 +212,16 @@ AIO_TEST(Loop, DebugModeLogsASlowStep) {
   loop.call_soon([] { std::this_thread::sleep_for(std::chrono::milliseconds(30)); });
   co_await aio::sleep(0);
   loop.set_debug(false);
-  CO_ASSERT_EQ(log.lines.size(), 2u);
-  EXPECT_EQ(log.levels[0], aio::LogLevel::warning);
-  EXPECT_EQ(log.lines[0].rfind("Executing <Task pending name='Task-1'> took ", 0), 0u) << log.lines[0];
-  EXPECT_EQ(log.lines[0].substr(log.lines[0].size() - 8), " seconds");
-  EXPECT_EQ(log.lines[1].rfind("Executing <Handle> took ", 0), 0u) << log.lines[1];
+  // (a loaded machine may make other steps slow too: look for the two that must be there)
+  auto logged = [&](const std::string& prefix) {
+    for (std::size_t i = 0; i < log.lines.size(); ++i)
+      if (log.lines[i].rfind(prefix, 0) == 0 && log.levels[i] == aio::LogLevel::warning &&
+          log.lines[i].size() > 8 && log.lines[i].substr(log.lines[i].size() - 8) == " seconds")
+        return true;
+    return false;
+  };
+  EXPECT_TRUE(logged("Executing <Task pending name='Task-1'> took ")) << ::testing::PrintToString(log.lines);
+  EXPECT_TRUE(logged("Executing <Handle> took ")) << ::testing::PrintToString(log.lines);
 }
 
 TEST(Loop, DebugModeFromRunOptions) {
@@ -230,8 +235,9 @@ TEST(Loop, DebugModeFromRunOptions) {
         std::this_thread::sleep_for(std::chrono::milliseconds(30));
       }(),
       {.debug = true});
-  ASSERT_EQ(log.lines.size(), 1u);
-  EXPECT_EQ(log.lines[0].rfind("Executing <Task finished name='Task-1' result=None> took ", 0), 0u) << log.lines[0];
+  ASSERT_FALSE(log.lines.empty());
+  EXPECT_EQ(log.lines.back().rfind("Executing <Task finished name='Task-1' result=None> took ", 0), 0u)
+      << log.lines.back();
 }
 
 AIO_TEST(Loop, NoSlowStepLogOutsideDebugMode) {
