@@ -130,9 +130,14 @@ AIO_TEST(GreenSpawn, AwaitsAnotherGreenTaskAndSpawnsFromInsideOne) {
       await_(aio::sleep(0.5));
       return 20;
     });
-    return await_(inner) + 1;
+    // A lazy green Task awaited from green code: its own greenlet, run as part of this task.
+    int nested = await_(green::task([] {
+      await_(aio::sleep(0.25));
+      return 100;
+    }));
+    return await_(inner) + nested + 1;
   });
-  EXPECT_EQ(co_await outer, 21);
+  EXPECT_EQ(co_await outer, 121);
 }
 
 AIO_TEST(GreenSpawn, ChildSpawnedInsideOutlivesItsSpawner) {
