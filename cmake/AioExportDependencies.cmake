@@ -12,7 +12,7 @@
 #     "find_dependency(PkgConfig)\npkg_check_modules(hiredis REQUIRED IMPORTED_TARGET hiredis)")
 # and lists the targets it covers so they are not reported as unknown:
 #   set_property(GLOBAL APPEND PROPERTY AIO_PACKAGE_DEPENDENCY_TARGETS PkgConfig::hiredis)
-set(AIO_MODULES core sync net exec green http web redis mysql)
+set(AIO_MODULES core sync net exec green http web redis mysql testing)
 
 function(aio_export_dependencies)
   set(modules "")
