@@ -109,6 +109,35 @@ AIO_TEST(WaitFor, ZeroTimeout) {
   EXPECT_THROW(co_await aio::wait_for(value_after(1, 2), -5), aio::TimeoutError);
 }
 
+AIO_TEST(WaitFor, ZeroTimeoutNeverStartsACoroutine) {
+  bool started = false;
+  auto body = [](bool* s) -> aio::Task<int> {
+    *s = true;
+    co_await aio::sleep(1);
+    co_return 1;
+  };
+  EXPECT_THROW(co_await aio::wait_for(body(&started), 0), aio::TimeoutError);
+  EXPECT_THROW(co_await aio::wait_for(body(&started), -1.0), aio::TimeoutError);
+  EXPECT_THROW(co_await aio::wait_for(body(&started), std::chrono::seconds(0)), aio::TimeoutError);
+  EXPECT_FALSE(started);
+  EXPECT_EQ(co_await aio::wait_for(body(&started), 2), 1);  // a positive timeout runs it
+  EXPECT_TRUE(started);
+  EXPECT_EQ(aio::current_task().cancelling(), 0);
+}
+
+AIO_TEST(WaitFor, ErrorRaisedWhileBeingCancelledPropagates) {
+  auto inner = aio::create_task([]() -> aio::Task<int> {
+    try {
+      co_await aio::sleep(10);
+    } catch (const aio::CancelledError&) {
+      throw std::logic_error("raised on cancel");
+    }
+    co_return 0;
+  }());
+  EXPECT_THROW(co_await aio::wait_for(inner, 1), std::logic_error);  // not TimeoutError
+  EXPECT_EQ(aio::current_task().cancelling(), 0);
+}
+
 AIO_TEST(WaitFor, InnerSwallowingTheCancellationGivesItsValue) {
   // asyncio 3.12: `async with timeout(): return await fut` returns what fut returned.
   EXPECT_EQ(co_await aio::wait_for(swallow_cancel(), 1), 42);

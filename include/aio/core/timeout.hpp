@@ -69,12 +69,13 @@ class TimeoutAwaiter {
   using Inner = decltype(get_awaiter(std::declval<A>()));
   using Value = await_result_t<A>;
 
-  TimeoutAwaiter(A&& aw, std::optional<std::int64_t> when_ns)
-      : aw_(std::forward<A>(aw)), inner_(get_awaiter(std::forward<A>(aw_))) {
+  /// skip: wait_for(coroutine, timeout <= 0) — as asyncio, the coroutine never starts.
+  TimeoutAwaiter(A&& aw, std::optional<std::int64_t> when_ns, bool skip = false)
+      : aw_(std::forward<A>(aw)), inner_(get_awaiter(std::forward<A>(aw_))), skip_(skip) {
     deadline_.set_when(when_ns);
   }
 
-  bool await_ready() { return inner_.await_ready(); }
+  bool await_ready() { return skip_ || inner_.await_ready(); }
   std::coroutine_handle<> await_suspend(std::coroutine_handle<> h) {
     deadline_.enter();
     using R = decltype(inner_.await_suspend(h));
@@ -88,6 +89,7 @@ class TimeoutAwaiter {
     }
   }
   Value await_resume() {
+    if (skip_) throw TimeoutError();
     // The inner awaiter resumes first: a cancellation the deadline left pending on the task
     // (a sleep's hook does not take it over) is delivered there, and only then uncancelled.
     struct Leave {
@@ -116,6 +118,7 @@ class TimeoutAwaiter {
   A aw_;
   Inner inner_;
   Deadline deadline_;
+  bool skip_ = false;
 };
 
 template <Delay D>
@@ -183,13 +186,17 @@ template <Awaitable A>
 
 /// asyncio.wait_for: awaits aw for at most `timeout` (nullopt: no limit); on expiry the
 /// awaited work is cancelled, waited for, and TimeoutError raised.
-template <Awaitable A, Delay D>
-[[nodiscard]] auto wait_for(A&& aw, D timeout) {
-  return detail::TimeoutAwaiter<A>(std::forward<A>(aw), detail::deadline_after(std::optional<D>(timeout)));
-}
+/// A lazy Task given a timeout <= 0 never starts: TimeoutError (asyncio creates the task and
+/// cancels it before its first step); a TaskHandle or Future is cancelled and awaited.
 template <Awaitable A, Delay D>
 [[nodiscard]] auto wait_for(A&& aw, std::optional<D> timeout) {
-  return detail::TimeoutAwaiter<A>(std::forward<A>(aw), detail::deadline_after(timeout));
+  bool skip = false;
+  if constexpr (detail::is_task_v<std::remove_cvref_t<A>>) skip = timeout && detail::to_ns(*timeout) <= 0;
+  return detail::TimeoutAwaiter<A>(std::forward<A>(aw), detail::deadline_after(timeout), skip);
+}
+template <Awaitable A, Delay D>
+[[nodiscard]] auto wait_for(A&& aw, D timeout) {
+  return wait_for(std::forward<A>(aw), std::optional<D>(timeout));
 }
 
 }  // namespace aio
