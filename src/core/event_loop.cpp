@@ -16,6 +16,8 @@ thread_local EventLoop* tls_running_loop = nullptr;
 /// asyncio polls for I/O every iteration; polling with a full ready queue only every
 /// few iterations (Tokio's event_interval) keeps a syscall off hot ping-pong paths.
 constexpr unsigned kIoPollInterval = 61;
+/// aio::testing: how long (real time) the loop waits for I/O before jumping its virtual clock.
+constexpr std::int64_t kAutojumpThresholdNs = 20'000'000;
 
 bool env_flag(const char* name) {
   const char* v = std::getenv(name);
@@ -132,9 +134,10 @@ void EventLoop::run_once() {
   }
   bool polled = false;
   if (virtual_time && timeout_ns > 0) {
-    // Nothing can happen before the next timer but I/O the kernel already finished (a reply
-    // on loopback): take that first, and jump the clock only when there is none.
-    if (poller_->watched() > 0 && poller_->poll(0) > 0) polled = true;
+    // Nothing can happen before the next timer but I/O. Like Trio's autojump clock, give
+    // real I/O a real moment (a reply on loopback may still be in flight) and jump the
+    // clock only when none came.
+    if (poller_->watched() > 0 && poller_->poll(kAutojumpThresholdNs) > 0) polled = true;
     else virtual_now_ns = timers.top()->deadline_ns;
     timeout_ns = 0;
   }
