@@ -16,4 +16,5 @@
 #include "core/timeout.hpp"
 #include "core/wait.hpp"
 #include "core/with.hpp"
+#include "exec.hpp"
 #include "sync.hpp"

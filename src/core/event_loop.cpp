@@ -221,11 +221,13 @@ Handle EventLoop::call_soon_threadsafe(std::function<void()> fn) {
   auto* node = new detail::CallbackNode(*this, std::move(fn));
   Handle handle(node);
   {
+    // Wake up under the lock: the loop cannot take the callback (which may stop, close and
+    // destroy it) before this thread is done touching the loop.
     std::lock_guard lock(threadsafe_mutex_);
     threadsafe_queue_.push_back(node);
     threadsafe_pending_.store(true, std::memory_order_release);
+    poller_->wakeup();
   }
-  poller_->wakeup();
   return handle;
 }
 

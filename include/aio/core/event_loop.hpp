@@ -78,6 +78,12 @@ class EventLoop : public detail::LoopCore {
     return TaskHandle<T>(&h.promise());
   }
 
+  /// asyncio's run_in_executor: fn(args...) on `executor` (a pointer to a ThreadPoolExecutor
+  /// or ProcessPoolExecutor; nullptr: the loop's default executor) -> Future<R> of this loop.
+  /// Defined by module exec (<aio/exec/run_in_executor.hpp>, included by <aio/aio.hpp>).
+  template <class E, class F, class... A>
+  auto run_in_executor(E executor, F&& fn, A&&... args);
+
   void set_debug(bool enabled) noexcept { debug_ = enabled; }
   bool get_debug() const noexcept { return debug_; }
   /// In debug mode, a step longer than this (seconds) is logged.
