@@ -4,6 +4,11 @@ target_compile_options(aio_build_flags INTERFACE -Wall -Wextra)
 if(AIO_SANITIZE)
   target_compile_options(aio_build_flags INTERFACE -fsanitize=${AIO_SANITIZE} -fno-omit-frame-pointer)
   target_link_options(aio_build_flags INTERFACE -fsanitize=${AIO_SANITIZE})
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang" AND AIO_SANITIZE MATCHES "undefined")
+    # clang 14's -fsanitize=function cannot compile coroutines ("Cannot represent a
+    # difference across sections").
+    target_compile_options(aio_build_flags INTERFACE -fno-sanitize=function)
+  endif()
 endif()
 install(TARGETS aio_build_flags EXPORT aioTargets)
 
