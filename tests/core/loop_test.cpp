@@ -282,6 +282,31 @@ TEST(Loop, CloseWithPendingTasksCancelsThemAndFreesEverything) {
   loop.close();  // twice is fine
 }
 
+TEST(Loop, CloseInTheMiddleOfEverything) {
+  // Tasks suspended in every kind of combinator when the loop closes: all unwound, all freed.
+  auto& loop = aio::new_event_loop();
+  auto f = loop.create_future<int>();
+  auto busy = [](aio::Future<int> fut) -> aio::Task<> {
+    aio::TaskGroup tg;
+    tg.create_task(value_after(100, 1));
+    tg.create_task([](aio::Future<int> x) -> aio::Task<int> { co_return co_await x; }(fut));
+    auto shielded = aio::shield(value_after(100, 2));
+    std::vector<aio::Future<int>> futs(1, fut);
+    co_await aio::gather(aio::wait_for(value_after(100, 3), 50), shielded, aio::wait(futs, {.timeout = 70}));
+    co_await tg.join();
+  };
+  auto a = loop.create_task(busy(f));
+  loop.create_task(busy(f));
+  loop.create_task([](aio::Future<int> fut) -> aio::Task<> {
+    std::vector<aio::Future<int>> futs(1, fut);
+    for (auto next : aio::as_completed(futs, {.timeout = 80})) co_await next;
+  }(f));
+  loop.call_later(0.001, [&loop] { loop.stop(); });
+  loop.run_forever();
+  loop.close();
+  EXPECT_TRUE(a.cancelled());
+}
+
 TEST(Loop, OldStyleGetEventLoopAndRunUntilComplete) {
   aio_test::on_fresh_thread([] {
     Lines out;
