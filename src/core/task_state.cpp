@@ -77,6 +77,10 @@ void TaskState::throw_cancelled() {
 }
 
 void TaskState::complete() noexcept {
+  if (must_cancel_ && !error_) {  // cancelled during its last step: asyncio ends it cancelled
+    must_cancel_ = false;
+    error_ = std::make_exception_ptr(CancelledError(extras_ ? extras_->cancel_message : std::string()));
+  }
   Status outcome = Status::finished;
   if (error_ && is_cancelled_error(error_)) outcome = Status::cancelled;
   unlink();

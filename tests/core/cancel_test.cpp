@@ -305,6 +305,36 @@ AIO_TEST(Cancel, SelfCancel) {
   EXPECT_TRUE(t.cancelled());
 }
 
+AIO_TEST(Cancel, CancelledRightBeforeItsEnd) {
+  // asyncio: a cancel() that lands during the task's last step still ends it cancelled
+  auto t = aio::create_task([]() -> aio::Task<int> {
+    aio::current_task().cancel("at the end");
+    co_return 12;
+  }());
+  try {
+    co_await t;
+    ADD_FAILURE();
+  } catch (const aio::CancelledError& e) {
+    EXPECT_STREQ(e.what(), "at the end");
+  }
+  EXPECT_TRUE(t.cancelled());
+  // an exception raised in that last step wins over the cancellation
+  auto u = aio::create_task([]() -> aio::Task<int> {
+    aio::current_task().cancel();
+    throw std::out_of_range("raised");
+    co_return 0;
+  }());
+  EXPECT_THROW(co_await u, std::out_of_range);
+  EXPECT_FALSE(u.cancelled());
+  // an uncancel() before the end takes it back
+  auto v = aio::create_task([]() -> aio::Task<int> {
+    aio::current_task().cancel();
+    aio::current_task().uncancel();
+    co_return 3;
+  }());
+  EXPECT_EQ(co_await v, 3);
+}
+
 AIO_TEST(Cancel, MainTaskCancelledFromAChild) {
   Lines out;
   auto main = aio::current_task();
