@@ -408,3 +408,63 @@ AIO_TEST(Timeout, BodyExceptionPassesThrough) {
                std::logic_error);
   EXPECT_FALSE(cm.expired());
 }
+
+AIO_TEST(Timeout, AroundATaskGroup) {
+  Lines out;
+  auto cm = aio::timeout(1);
+  try {
+    co_await aio::with(cm, [&](aio::Timeout&) -> aio::Task<> {
+      aio::TaskGroup tg;
+      tg.create_task([](Lines* o) -> aio::Task<> {
+        try {
+          co_await aio::sleep(10);
+        } catch (const aio::CancelledError&) {
+          o->push_back("child cancelled");
+          throw;
+        }
+      }(&out));
+      co_await tg.join();
+    });
+    ADD_FAILURE();
+  } catch (const aio::TimeoutError&) {
+    out.push_back("TimeoutError");
+  }
+  EXPECT_EQ(out, (Lines{"child cancelled", "TimeoutError"}));
+  EXPECT_EQ(aio::current_task().cancelling(), 0);
+}
+
+AIO_TEST(Timeout, InsideATaskAlreadyBeingCancelled) {
+  // The task swallowed a cancellation without uncancel(); a timeout in its cleanup still
+  // raises TimeoutError (it compares with the count at entry).
+  Lines out;
+  try {
+    aio::current_task().cancel();
+    co_await aio::sleep(1);
+  } catch (const aio::CancelledError&) {
+    out.push_back("cancelled");
+  }
+  auto cm = aio::timeout(0.0);
+  try {
+    co_await aio::with(cm, [](aio::Timeout&) -> aio::Task<> { co_await aio::sleep(1); });
+  } catch (const aio::TimeoutError&) {
+    out.push_back("TimeoutError");
+  }
+  EXPECT_EQ(out, (Lines{"cancelled", "TimeoutError"}));
+  EXPECT_EQ(aio::current_task().cancelling(), 1);
+  aio::current_task().uncancel();
+}
+
+AIO_TEST(Timeout, OtherErrorRaisedOnExpiryPassesThrough) {
+  auto cm = aio::timeout(1);
+  EXPECT_THROW(co_await aio::with(cm,
+                                  [](aio::Timeout&) -> aio::Task<> {
+                                    try {
+                                      co_await aio::sleep(10);
+                                    } catch (const aio::CancelledError&) {
+                                      throw std::out_of_range("instead");
+                                    }
+                                  }),
+               std::out_of_range);
+  EXPECT_TRUE(cm.expired());
+  EXPECT_EQ(aio::current_task().cancelling(), 0);
+}
