@@ -85,3 +85,34 @@ AIO_TEST(Shield, InnerErrorAfterTheOuterWasCancelledIsNotReported) {
   co_await aio::sleep(2);
   EXPECT_TRUE(calls.empty());
 }
+
+AIO_TEST(Shield, AroundAGather) {
+  auto& loop = aio::get_running_loop();
+  auto child1 = loop.create_future<int>();
+  auto child2 = loop.create_future<int>();
+  auto parent = aio::ensure_future(aio::gather(child1, child2));
+  auto outer = aio::shield(parent);
+  co_await aio::sleep(0);
+  outer.cancel();
+  co_await aio::sleep(0);
+  EXPECT_TRUE(outer.cancelled());
+  child1.set_result(1);
+  child2.set_result(2);
+  auto [a, b] = co_await parent;
+  EXPECT_EQ(a + b, 3);
+}
+
+AIO_TEST(Shield, GatherOfShields) {
+  auto& loop = aio::get_running_loop();
+  auto child1 = loop.create_future<int>();
+  auto child2 = loop.create_future<int>();
+  auto g = aio::ensure_future(aio::gather(aio::shield(child1), aio::shield(child2)));
+  co_await aio::sleep(0);
+  g.cancel();
+  EXPECT_THROW(co_await g, aio::CancelledError);
+  EXPECT_FALSE(child1.cancelled());
+  EXPECT_FALSE(child2.cancelled());
+  child1.set_result(1);
+  child2.set_result(2);
+  co_await aio::sleep(0);
+}
