@@ -368,3 +368,103 @@ AIO_TEST(TaskGroup, ErrorsWinOverOutsideCancellation) {
 }
 
 TEST(TaskGroup, OutsideATaskIsAnError) { EXPECT_THROW(aio::TaskGroup(), std::runtime_error); }
+
+namespace {
+
+aio::Task<> spawner(aio::TaskGroup* g, Lines* out) {
+  co_await aio::sleep(1);
+  g->create_task(value_after(1, 1, out));
+  g->create_task(value_after(2, 2, out));
+}
+
+aio::Task<> hydra(aio::TaskGroup* g, int* heads) {
+  ++*heads;
+  co_await aio::sleep(0.01);
+  g->create_task(hydra(g, heads));
+  g->create_task(hydra(g, heads));
+}
+
+aio::Task<> hercules(const int* heads) {
+  while (*heads < 10) co_await aio::sleep(0.015);
+  throw std::domain_error("division by zero");
+}
+
+}  // namespace
+
+AIO_TEST(TaskGroup, ChildrenAddSiblingsWhileTheGroupJoins) {
+  Lines out;
+  aio::TaskGroup tg;
+  tg.create_task(spawner(&tg, &out));
+  co_await tg.join();
+  EXPECT_EQ(out, (Lines{"done 1", "done 2"}));
+  EXPECT_EQ(aio::get_running_loop().time(), 3.0);
+}
+
+AIO_TEST(TaskGroup, Hydra) {
+  int heads = 0;
+  aio::TaskGroup tg;
+  tg.create_task(hydra(&tg, &heads));
+  tg.create_task(hercules(&heads));
+  try {
+    co_await tg.join();
+    ADD_FAILURE();
+  } catch (const aio::ExceptionGroup& g) {
+    EXPECT_EQ(describe_all(g), std::vector<std::string>{"std::domain_error('division by zero')"});
+  }
+  EXPECT_GE(heads, 10);
+}
+
+AIO_TEST(TaskGroup, BodyRaisingAnotherErrorWhenCancelledFromOutside) {
+  auto r = aio::create_task([]() -> aio::Task<> {
+    aio::TaskGroup tg;
+    co_await aio::with(tg, [](aio::TaskGroup&) -> aio::Task<> {
+      try {
+        co_await aio::sleep(10);
+      } catch (const aio::CancelledError&) {
+        throw std::logic_error("MyExc");  // "not a good idea, but supported"
+      }
+    });
+  }());
+  co_await aio::sleep(0.1);
+  r.cancel();
+  try {
+    co_await r;
+    ADD_FAILURE();
+  } catch (const aio::ExceptionGroup& g) {
+    EXPECT_EQ(describe_all(g), std::vector<std::string>{"std::logic_error('MyExc')"});
+  }
+}
+
+AIO_TEST(TaskGroup, ChildErrorAndBodyErrorRaisedOnCancel) {
+  aio::TaskGroup tg;
+  try {
+    co_await aio::with(tg, [](aio::TaskGroup& g) -> aio::Task<> {
+      g.create_task(fail_after(0.1, "crash soon"));
+      try {
+        co_await aio::sleep(10);
+      } catch (const aio::CancelledError&) {
+      }
+      throw std::logic_error("MyExc");  // Python's `finally: raise MyExc`
+    });
+    ADD_FAILURE();
+  } catch (const aio::ExceptionGroup& g) {
+    EXPECT_EQ(describe_all(g), (std::vector<std::string>{"std::runtime_error('crash soon')", "std::logic_error('MyExc')"}));
+  }
+  EXPECT_EQ(aio::current_task().cancelling(), 0);
+}
+
+AIO_TEST(TaskGroup, OutsideCancelMessageReachesTheAwaiter) {
+  auto r = aio::create_task([]() -> aio::Task<> {
+    aio::TaskGroup tg;
+    for (int i = 0; i < 5; ++i) tg.create_task(value_after(5, i));
+    co_await tg.join();
+  }());
+  co_await aio::sleep(0.1);
+  r.cancel("test");
+  try {
+    co_await r;
+    ADD_FAILURE();
+  } catch (const aio::CancelledError& e) {
+    EXPECT_STREQ(e.what(), "test");
+  }
+}
