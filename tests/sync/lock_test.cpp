@@ -832,3 +832,31 @@ AIO_TEST(Semaphore, CancelledWaiterNeverKeepsAPermit) {
   EXPECT_EQ(sem.value(), 2);
   EXPECT_FALSE(sem.locked());
 }
+
+// ---- with timeouts -----------------------------------------------------------------------
+
+AIO_TEST(Lock, AcquireUnderTimeoutLeavesNoWaiter) {
+  aio::Lock lock;
+  co_await lock.acquire();
+  EXPECT_TRUE(co_await throws<aio::TimeoutError>([&] { return aio::timeout(0.5, lock.acquire()); }));
+  EXPECT_TRUE(co_await throws<aio::TimeoutError>([&] { return aio::wait_for(lock.acquire(), 0.5); }));
+  EXPECT_EQ(repr(lock), "<Lock [locked]>");
+  lock.release();
+  EXPECT_TRUE(co_await aio::timeout(0.5, lock.acquire()));  // free: at once
+  EXPECT_DOUBLE_EQ(aio::get_running_loop().time(), 1.0);
+  lock.release();
+}
+
+AIO_TEST(Semaphore, AcquireUnderTimeoutKeepsNoPermit) {
+  aio::Semaphore sem(1);
+  auto holder = [&]() -> aio::Task<> {
+    auto held = co_await sem.hold();
+    co_await aio::sleep(1);
+  };
+  auto t = aio::create_task(holder());
+  co_await tick();
+  EXPECT_TRUE(co_await throws<aio::TimeoutError>([&] { return aio::timeout(0.5, sem.acquire()); }));
+  co_await t;
+  EXPECT_EQ(sem.value(), 1);
+  EXPECT_FALSE(sem.locked());
+}

@@ -629,3 +629,15 @@ TEST(QueueShutdown, Format) {
   q.shutdown();
   EXPECT_EQ(repr(q), "<Queue maxsize=0 shutdown>");
 }
+
+AIO_TEST(QueueGet, UnderTimeoutInline) {
+  aio::Queue<int> q;
+  EXPECT_TRUE(co_await throws<aio::TimeoutError>([&] { return aio::timeout(0.5, q.get()); }));
+  EXPECT_EQ(repr(q), "<Queue maxsize=0>");
+  q.put_nowait(4);
+  EXPECT_EQ(co_await aio::timeout(0.5, q.get()), 4);
+  aio::Queue<int> full(1);
+  full.put_nowait(1);
+  EXPECT_TRUE(co_await throws<aio::TimeoutError>([&] { return aio::timeout(0.5, full.put(2)); }));
+  EXPECT_EQ(repr(full), "<Queue maxsize=1 _queue=[1] tasks=1>");
+}
