@@ -204,6 +204,44 @@ AIO_TEST(WaitFor, CancelledTaskMidWaitForFreesEverything) {
   EXPECT_EQ(aio::all_tasks().size(), 1u);
 }
 
+AIO_TEST(WaitFor, CancellingTheWaitBeforeItStartsLeavesTheTaskAlone) {
+  auto inner = aio::create_task(value_after(0.3, 42));
+  auto waiter = aio::ensure_future(aio::wait_for(inner, 0.1));
+  waiter.cancel();
+  EXPECT_THROW(co_await waiter, aio::CancelledError);
+  EXPECT_EQ(co_await inner, 42);
+}
+
+AIO_TEST(WaitFor, CancellingAWaitWithoutTimeoutCancelsTheTask) {
+  std::vector<std::optional<double>> timeouts(2);
+  timeouts[1] = 60.0;
+  for (auto timeout : timeouts) {
+    auto blocked = aio::create_task([]() -> aio::Task<> {
+      co_await aio::get_running_loop().create_future();  // never set
+    }());
+    auto waiter = aio::ensure_future(aio::wait_for(blocked, timeout));
+    aio::get_running_loop().call_soon([waiter] { waiter.cancel(); });
+    EXPECT_THROW(co_await waiter, aio::CancelledError);
+    EXPECT_TRUE(blocked.cancelled());
+  }
+}
+
+AIO_TEST(WaitFor, NoStrayCancellationAfterAQuickResult) {
+  // python/cpython#86296: the deadline of a finished wait_for must not cancel later awaits
+  bool reached_end = false;
+  auto t = aio::create_task([](bool* end) -> aio::Task<> {
+    co_await aio::wait_for([]() -> aio::Task<> { co_return; }(), 100);
+    co_await aio::sleep(1);
+    *end = true;
+  }(&reached_end));
+  co_await aio::sleep(0);
+  EXPECT_FALSE(t.done());
+  t.cancel();
+  EXPECT_THROW(co_await t, aio::CancelledError);
+  EXPECT_FALSE(reached_end);
+  co_await aio::sleep(200);
+}
+
 // ---- timeout(delay, aw) / timeout_at(when, aw) ---------------------------------
 
 AIO_TEST(Timeout, AroundOneAwaitable) {

@@ -75,6 +75,13 @@ class TimeoutAwaiter {
     deadline_.set_when(when_ns);
   }
 
+  /// Movable until awaited, so that ensure_future(wait_for(...)) can make it a task.
+  TimeoutAwaiter(TimeoutAwaiter&& o)
+      : aw_(std::forward<A>(o.aw_)),
+        inner_(get_awaiter(std::forward<A>(aw_))),
+        deadline_(std::move(o.deadline_)),
+        skip_(o.skip_) {}
+
   bool await_ready() { return skip_ || inner_.await_ready(); }
   std::coroutine_handle<> await_suspend(std::coroutine_handle<> h) {
     deadline_.enter();
