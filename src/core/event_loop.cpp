@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <memory>
 #include <sstream>
+#include <thread>
 
 #include "aio/core/log.hpp"
 #include "pollers.hpp"
@@ -145,7 +146,7 @@ void EventLoop::run_once() {
     ticks_since_io_ = 0;
   } else if (timeout_ns != 0) {
     ticks_since_io_ = 0;
-    poller_->poll(timeout_ns);
+    if (busy_wait_holds_ == 0 || !busy_wait(timeout_ns)) poller_->poll(timeout_ns);
   } else if (ready.empty() || ++ticks_since_io_ >= kIoPollInterval) {  // the counter first: no
     ticks_since_io_ = 0;                                                 // virtual call per step
     if (poller_->watched() > 0) poller_->poll(0);
@@ -157,6 +158,20 @@ void EventLoop::run_once() {
   if (threadsafe_pending_.load(std::memory_order_acquire)) drain_threadsafe();
   if (!timers.empty()) fire_due_timers();
   run_ready_batch();
+}
+
+bool EventLoop::busy_wait(std::int64_t timeout_ns) {
+  std::int64_t limit = timeout_ns >= 0 ? std::min(timeout_ns, busy_wait_ns) : busy_wait_ns;
+  std::int64_t deadline = detail::monotonic_ns() + limit;
+  for (unsigned i = 1;; ++i) {
+    if (threadsafe_pending_.load(std::memory_order_acquire) || interrupt_requested_.load(std::memory_order_relaxed))
+      return true;
+    std::this_thread::yield();
+    if (i % 16 == 0) {
+      if (poller_->watched() > 0 && poller_->poll(0) > 0) return true;
+      if (detail::monotonic_ns() >= deadline) return false;
+    }
+  }
 }
 
 void EventLoop::fire_due_timers() {

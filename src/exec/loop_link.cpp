@@ -1,4 +1,5 @@
 #include <unordered_map>
+#include <utility>
 
 #include "aio/exec/detail/job.hpp"
 #include "aio/exec/thread_pool.hpp"
@@ -43,8 +44,12 @@ LoopLink::LoopLink(EventLoop& loop) noexcept : key_(&loop), loop_(&loop) {}
 
 LoopLink::~LoopLink() = default;
 
-void LoopLink::track(ExecJob* job) {
+void LoopLink::track(ExecJob* job, bool busy_wait) {
   job->link_ = shared_from_this();
+  if (busy_wait) {
+    job->busy_wait_ = true;
+    key_->hold_busy_wait();
+  }
   std::lock_guard lock(mutex_);
   job->prev_ = nullptr;
   job->next_ = inflight_;
@@ -53,6 +58,7 @@ void LoopLink::track(ExecJob* job) {
 }
 
 void LoopLink::untrack(ExecJob* job) noexcept {
+  if (std::exchange(job->busy_wait_, false)) key_->release_busy_wait();
   std::lock_guard lock(mutex_);
   if (job->prev_) job->prev_->next_ = job->next_;
   else inflight_ = job->next_;
@@ -91,6 +97,7 @@ void LoopLink::drain() noexcept {
   }
   while (job) {
     ExecJob* next = job->next_;
+    if (job->busy_wait_) key_->release_busy_wait();
     job->complete();
     delete job;
     job = next;
@@ -110,6 +117,7 @@ void LoopLink::on_close() noexcept {
     std::lock_guard lock(mutex_);
     loop_.store(nullptr, std::memory_order_release);
     for (ExecJob* job = inflight_; job; job = job->next_) {
+      if (std::exchange(job->busy_wait_, false)) key_->release_busy_wait();
       job->orphaned_ = true;
       job->detach();
     }
@@ -119,6 +127,7 @@ void LoopLink::on_close() noexcept {
   }
   while (done) {
     ExecJob* next = done->next_;
+    if (std::exchange(done->busy_wait_, false)) key_->release_busy_wait();
     done->detach();
     delete done;
     done = next;

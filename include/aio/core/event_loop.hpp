@@ -114,6 +114,15 @@ class EventLoop : public detail::LoopCore {
   auto sock_sendto(S& sock, D&& data, A&& address);
   template <class S>
   auto sock_recvfrom(S& sock, std::size_t bufsize);
+  /// Busy-waiting before sleeping: while a hold is taken (module exec takes one per job it
+  /// hands to a thread pool whose threads spin), a loop with nothing to do first looks for
+  /// call_soon_threadsafe callbacks for up to busy_wait_ns (yielding its core) before it
+  /// sleeps in the poller, so a result coming back from a thread needs no kernel wake-up.
+  /// Loop thread only.
+  void hold_busy_wait() noexcept { ++busy_wait_holds_; }
+  void release_busy_wait() noexcept { --busy_wait_holds_; }
+  std::int64_t busy_wait_ns = 50000;
+
   /// Runs `fn` once when run() or close() shuts the loop down (default executor, etc.).
   void add_shutdown_hook(std::function<void()> fn) { shutdown_hooks_.push_back(std::move(fn)); }
   /// asyncio's add_signal_handler: from now on signal `signum` runs `fn` as a loop callback
@@ -131,6 +140,7 @@ class EventLoop : public detail::LoopCore {
 
  private:
   void run_once();
+  bool busy_wait(std::int64_t timeout_ns);
   void run_ready_batch();
   void fire_due_timers();
   void drain_threadsafe();
@@ -147,6 +157,7 @@ class EventLoop : public detail::LoopCore {
   std::atomic<bool> interrupt_requested_{false};
   TaskHandle<> interrupt_target_;
   unsigned ticks_since_io_ = 0;
+  std::uint32_t busy_wait_holds_ = 0;
   bool running_ = false;
   bool stopping_ = false;
   bool closed_ = false;

@@ -60,7 +60,7 @@ class ThreadPoolExecutor {
     auto future = Future<R>::create(loop);
     auto link = detail::LoopLink::of(loop);
     auto* job = new detail::ThreadJob<R, decltype(bound)>(future, std::move(bound));
-    link->track(job);
+    link->track(job, spin_.count() > 0);  // the thread spins for the next job: the loop for the result
     try {
       enqueue(job);
     } catch (...) {

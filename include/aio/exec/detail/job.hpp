@@ -62,6 +62,7 @@ class ExecJob {
   ExecJob* next_ = nullptr;
   ExecJob* queue_next_ = nullptr;  // an executor's queue
   bool orphaned_ = false;          // the loop closed first (guarded by the link's mutex)
+  bool busy_wait_ = false;         // holds its loop's busy wait (loop thread only)
 };
 
 /// Per-loop state of module exec: the jobs in flight, the finished ones waiting for the
@@ -77,8 +78,9 @@ class LoopLink : public std::enable_shared_from_this<LoopLink> {
   /// std::runtime_error when the loop is closed.
   static std::shared_ptr<LoopLink> of(EventLoop& loop);
 
-  /// Loop thread: `job` is now in flight for this loop.
-  void track(ExecJob* job);
+  /// Loop thread: `job` is now in flight for this loop. busy_wait: until its outcome is
+  /// back, the loop busy-waits a little before sleeping (EventLoop::hold_busy_wait).
+  void track(ExecJob* job, bool busy_wait = false);
   /// Loop thread: undoes track() for a job that could not be queued.
   void untrack(ExecJob* job) noexcept;
   /// Any thread: the job is done; it completes on the loop's thread.
