@@ -506,3 +506,60 @@ AIO_TEST(Timeout, OtherErrorRaisedOnExpiryPassesThrough) {
   EXPECT_TRUE(cm.expired());
   EXPECT_EQ(aio::current_task().cancelling(), 0);
 }
+
+AIO_TEST(Timeout, EnteredOnceAndRescheduledOnlyInside) {
+  auto cm = aio::timeout(10);
+  EXPECT_THROW(cm.reschedule(5), std::runtime_error);  // not entered yet
+  co_await aio::with(cm, [](aio::Timeout& t) -> aio::Task<> {
+    try {
+      co_await aio::with(t, [](aio::Timeout&) -> aio::Task<> { co_return; });
+      ADD_FAILURE() << "entered twice";
+    } catch (const std::runtime_error& e) {
+      EXPECT_STREQ(e.what(), "Timeout has already been entered");
+    }
+    co_return;
+  });
+  try {
+    cm.reschedule(5);
+    ADD_FAILURE();
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "Cannot change state of finished Timeout");
+  }
+  EXPECT_THROW(co_await aio::with(cm, [](aio::Timeout&) -> aio::Task<> { co_return; }), std::runtime_error);
+  auto expired = aio::timeout(1);
+  EXPECT_THROW(co_await aio::with(expired, [](aio::Timeout&) -> aio::Task<> { co_await aio::sleep(2); }),
+               aio::TimeoutError);
+  try {
+    expired.reschedule(5);
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "Cannot change state of expired Timeout");
+  }
+}
+
+AIO_TEST(Timeout, NestedTimeoutInCleanupAfterExpiry) {
+  // The outer deadline passed; the cleanup runs its own timeout, which expires too: each
+  // scope raises its own TimeoutError.
+  Lines out;
+  auto outer = aio::timeout(0.01);
+  try {
+    co_await aio::with(outer, [&](aio::Timeout&) -> aio::Task<> {
+      std::exception_ptr cancelled;
+      try {
+        co_await aio::sleep(1);
+      } catch (const aio::CancelledError&) {
+        cancelled = std::current_exception();
+      }
+      auto inner = aio::timeout(0.01);
+      try {
+        co_await aio::with(inner, [](aio::Timeout&) -> aio::Task<> { co_await aio::sleep(10); });
+      } catch (const aio::TimeoutError&) {
+        out.push_back("inner TimeoutError");
+      }
+      if (cancelled) std::rethrow_exception(cancelled);  // Python's `finally:` re-raises
+    });
+  } catch (const aio::TimeoutError&) {
+    out.push_back("outer TimeoutError");
+  }
+  EXPECT_EQ(out, (Lines{"inner TimeoutError", "outer TimeoutError"}));
+  EXPECT_EQ(aio::current_task().cancelling(), 0);
+}

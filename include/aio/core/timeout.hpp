@@ -152,20 +152,33 @@ class Timeout {
     auto ns = deadline_.when_ns();
     return ns ? std::optional<double>(static_cast<double>(*ns) / 1e9) : std::nullopt;
   }
-  void reschedule(std::optional<double> when) { deadline_.reschedule(detail::deadline_at(when)); }
+  /// A new deadline (loop.time() seconds; nullopt: none). Only inside the scope, as asyncio:
+  /// std::runtime_error before it is entered or once it is left.
+  void reschedule(std::optional<double> when) {
+    if (state_ == State::created) throw std::runtime_error("Timeout has not been entered");
+    if (state_ == State::exited)
+      throw std::runtime_error(expired() ? "Cannot change state of expired Timeout"
+                                         : "Cannot change state of finished Timeout");
+    deadline_.reschedule(detail::deadline_at(when));
+  }
   bool expired() const noexcept { return deadline_.expired(); }
 
   Task<Timeout&> aenter() {
+    if (state_ != State::created) throw std::runtime_error("Timeout has already been entered");
     deadline_.enter();
+    state_ = State::entered;
     co_return *this;
   }
   Task<> aexit(std::exception_ptr error) {
+    state_ = State::exited;
     if (deadline_.exit() && is_cancelled_error(error)) throw TimeoutError();
     co_return;
   }
 
  private:
+  enum class State : unsigned char { created, entered, exited };
   detail::Deadline deadline_;
+  State state_ = State::created;
 };
 
 /// A Timeout context manager `delay` from now (nullopt: no deadline, reschedule() later).
