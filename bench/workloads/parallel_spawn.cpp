@@ -24,7 +24,7 @@ aio::Task<long> shard_body(long n, long first, long step) {
   std::vector<aio::TaskHandle<long>> tasks;
   tasks.reserve(static_cast<std::size_t>((n - first + step - 1) / step));
   for (long i = first; i < n; i += step) tasks.push_back(aio::create_task(child(i)));
-  std::vector<long> results = co_await aio::gather(tasks);
+  std::vector<long> results = co_await aio::gather(std::move(tasks));
   co_return std::accumulate(results.begin(), results.end(), 0L);
 }
 

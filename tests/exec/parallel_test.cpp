@@ -1,5 +1,7 @@
 // run_parallel: n loops on n threads, cross-loop hand-off, failures and cancellation.
 #include <aio/testing.hpp>
+#include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <set>
@@ -49,7 +51,7 @@ TEST(exec_Parallel, EachShardHasItsOwnThreadAndLoop) {
 }
 
 TEST(exec_Parallel, SpawnWorkloadSplitOverTwoLoops) {
-  const long n = 20000;
+  long n = 20000;
   auto sums = aio::run_parallel(2, [n](int shard) { return spawn_and_sum(n, shard, 2); });
   EXPECT_EQ(sums[0] + sums[1], n * (n - 1) / 2);
 }
@@ -131,4 +133,30 @@ TEST(exec_Parallel, ExecutorsInsideShards) {
   });
   EXPECT_EQ(r[0], 1225);
   EXPECT_EQ(r[1], 1275);
+}
+
+TEST(exec_Parallel, SigintCancelsEveryShardAndRaisesKeyboardInterrupt) {
+  // A shell's background job starts with SIGINT ignored, and run() then leaves it alone.
+  struct sigaction dfl {}, saved {};
+  dfl.sa_handler = SIG_DFL;
+  ::sigaction(SIGINT, &dfl, &saved);
+  std::atomic<int> cancelled{0};
+  try {
+    aio::run_parallel(2, [&cancelled](int shard) -> aio::Task<> {
+      if (shard == 1) {
+        co_await aio::sleep(0.02);
+        ::kill(::getpid(), SIGINT);  // handled by shard 0's run(), on the calling (main) thread
+      }
+      try {
+        co_await aio::sleep(3600);
+      } catch (const aio::CancelledError&) {
+        cancelled.fetch_add(1);
+        throw;
+      }
+    });
+    ADD_FAILURE() << "no KeyboardInterrupt";
+  } catch (const aio::KeyboardInterrupt&) {
+  }
+  ::sigaction(SIGINT, &saved, nullptr);
+  EXPECT_EQ(cancelled.load(), 2);
 }
