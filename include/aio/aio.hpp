@@ -17,4 +17,5 @@
 #include "core/wait.hpp"
 #include "core/with.hpp"
 #include "exec.hpp"
+#include "net.hpp"
 #include "sync.hpp"
