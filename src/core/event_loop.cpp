@@ -1,5 +1,7 @@
 #include "aio/core/event_loop.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -14,6 +16,14 @@ namespace aio {
 
 namespace {
 thread_local EventLoop* tls_running_loop = nullptr;
+/// A child of fork() runs no loop, as in asyncio (which compares the pid): the thread that
+/// forked (ProcessPoolExecutor::submit from a coroutine, say) may have been running one,
+/// and the child only has a copy of it.
+[[maybe_unused]] const int reset_after_fork = ::pthread_atfork(nullptr, nullptr, [] {
+  tls_running_loop = nullptr;
+  detail::tls_loop = nullptr;
+  detail::tls_current_task = nullptr;
+});
 /// asyncio polls for I/O every iteration; polling with a full ready queue only every
 /// few iterations (Tokio's event_interval) keeps a syscall off hot ping-pong paths.
 constexpr unsigned kIoPollInterval = 61;

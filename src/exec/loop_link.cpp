@@ -1,3 +1,5 @@
+#include <pthread.h>
+
 #include <unordered_map>
 #include <utility>
 
@@ -12,11 +14,20 @@ struct Registry {
   std::mutex mutex;
   std::unordered_map<EventLoop*, std::shared_ptr<LoopLink>> links;
 };
-Registry& registry() {
-  static auto* r = new Registry;  // never destroyed: loops may close during static destruction
-  return *r;
+Registry*& registry_slot() {
+  static Registry* r = new Registry;  // never destroyed: loops may close during static destruction
+  return r;
 }
+Registry& registry() { return *registry_slot(); }
 thread_local std::shared_ptr<LoopLink> tls_last_link;
+
+/// In a child of fork(), the parent's loops are copies nobody runs, and the registry's mutex
+/// may have been held by a thread that does not exist there: start afresh, leaking the
+/// copies (dropping a link would shut down an executor whose threads are not there).
+[[maybe_unused]] const int forget_links_after_fork = ::pthread_atfork(nullptr, nullptr, [] {
+  registry_slot() = new Registry;
+  new std::shared_ptr<LoopLink>(std::move(tls_last_link));
+});
 
 }  // namespace
 

@@ -2,6 +2,14 @@
 
 #include "aio/core/errors.hpp"
 
+#include <pthread.h>
+
+#include <condition_variable>
+#include <latch>
+#include <mutex>
+#include <thread>
+#include <vector>
+
 namespace aio {
 namespace detail {
 
@@ -42,6 +50,78 @@ void ParallelGroup::body_done(int shard, std::exception_ptr error) {
       if (!slot->all_done.done()) slot->all_done.set_result();
     });
   }
+}
+
+namespace {
+
+/// A thread kept for shards: it waits for a job, runs it, and offers itself again.
+struct ShardThread {
+  std::mutex mutex;
+  std::condition_variable ready;
+  std::function<void()> job;
+  std::latch* done = nullptr;
+};
+
+struct ShardThreads {
+  std::mutex mutex;
+  std::vector<ShardThread*> idle;
+};
+ShardThreads*& shard_threads_slot() {
+  static ShardThreads* threads = new ShardThreads;  // never destroyed: its threads wait until exit
+  return threads;
+}
+ShardThreads& shard_threads() { return *shard_threads_slot(); }
+
+// In a child of fork() the shard threads do not exist, nor does the run_parallel() that
+// the forking thread may belong to.
+[[maybe_unused]] const int forget_shards_after_fork = ::pthread_atfork(nullptr, nullptr, [] {
+  shard_threads_slot() = new ShardThreads;
+  tls_shard = {};
+});
+
+void shard_thread_main(ShardThread* self) {
+  for (;;) {
+    std::function<void()> job;
+    std::latch* done;
+    {
+      std::unique_lock lock(self->mutex);
+      self->ready.wait(lock, [self] { return static_cast<bool>(self->job); });
+      job = std::move(self->job);
+      self->job = nullptr;
+      done = self->done;
+    }
+    job();
+    job = nullptr;  // the job's captures go before run_parallel() may return
+    {
+      std::lock_guard lock(shard_threads().mutex);
+      shard_threads().idle.push_back(self);
+    }
+    done->count_down();
+  }
+}
+
+}  // namespace
+
+void run_on_shard_thread(std::function<void()> job, std::latch& done) {
+  ShardThread* t = nullptr;
+  {
+    auto& pool = shard_threads();
+    std::lock_guard lock(pool.mutex);
+    if (!pool.idle.empty()) {
+      t = pool.idle.back();
+      pool.idle.pop_back();
+    }
+  }
+  if (!t) {
+    t = new ShardThread;
+    std::thread(shard_thread_main, t).detach();
+  }
+  {
+    std::lock_guard lock(t->mutex);
+    t->job = std::move(job);
+    t->done = &done;
+  }
+  t->ready.notify_one();
 }
 
 void check_no_running_loop() {

@@ -14,6 +14,7 @@
 #include <utility>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <system_error>
 #include <thread>
 
@@ -98,27 +99,33 @@ struct ProcessPoolExecutor::State {
   };
 
   const std::size_t max_workers;
-  mutable std::mutex mutex;
-  detail::ProcessWork* head = nullptr;  // guarded by mutex
+  mutable std::mutex mutex;  // guards everything down to `manager`
+  detail::ProcessWork* head = nullptr;
   detail::ProcessWork* tail = nullptr;
+  std::size_t queued = 0;
   bool stopping = false;
+  std::vector<Worker> adopt;  // forked by submitters, not yet taken over by the manager
+  std::size_t live = 0;       // workers not yet buried (adopt included)
+  std::size_t idle = 0;       // of which without a job
   std::vector<pid_t> pids;
   int wake_fd = -1;
-  std::thread manager;  // started by the first enqueue(), under mutex
+  std::thread manager;  // started by the first enqueue()
   std::mutex join_mutex;
 
   std::vector<Worker> workers;  // manager thread only
+
+  static std::optional<Worker> fork_worker();
 
   void wake() noexcept {
     std::uint64_t one = 1;
     [[maybe_unused]] auto w = ::write(wake_fd, &one, sizeof one);
   }
-  detail::ProcessWork* pop() {
-    std::lock_guard lock(mutex);
+  detail::ProcessWork* pop_locked() {
     detail::ProcessWork* job = head;
     if (job) {
       head = job->next;
       if (!head) tail = nullptr;
+      --queued;
     }
     return job;
   }
@@ -127,20 +134,27 @@ struct ProcessPoolExecutor::State {
     job->next = head;
     head = job;
     if (!tail) tail = job;
+    ++queued;
   }
-  std::size_t live_workers() const {
-    std::size_t n = 0;
-    for (auto& w : workers) n += !w.dead;
-    return n;
+  /// Manager: takes over the workers that submitters forked.
+  void adopt_locked() {
+    for (auto& w : adopt) workers.push_back(w);
+    adopt.clear();
   }
-  void publish_pids() {
+  /// Manager: recounts what submitters look at.
+  void publish() {
     std::lock_guard lock(mutex);
+    live = idle = adopt.size();
     pids.clear();
-    for (auto& w : workers)
-      if (!w.dead) pids.push_back(w.pid);
+    for (auto& w : adopt) pids.push_back(w.pid);
+    for (auto& w : workers) {
+      if (w.dead) continue;
+      ++live;
+      idle += w.job == nullptr;
+      pids.push_back(w.pid);
+    }
   }
 
-  bool spawn();
   void dispatch();
   void on_readable(Worker& w);
   void bury(Worker& w);
@@ -148,9 +162,9 @@ struct ProcessPoolExecutor::State {
   void stop_workers() noexcept;
 };
 
-bool ProcessPoolExecutor::State::spawn() {
+std::optional<ProcessPoolExecutor::State::Worker> ProcessPoolExecutor::State::fork_worker() {
   int sv[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return false;
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return std::nullopt;
   // Hold stdio's locks across fork() so the child's copies are consistent, and flush
   // first so the child does not inherit (and print again) buffered output.
   std::fflush(stdout);
@@ -169,61 +183,77 @@ bool ProcessPoolExecutor::State::spawn() {
     ::syscall(SYS_close_range, 4u, ~0u, 0u);
     worker_main(fd);
   }
+  int err = errno;
   ::funlockfile(stderr);
   ::funlockfile(stdout);
   ::close(sv[1]);
   if (pid < 0) {
     ::close(sv[0]);
-    return false;
+    errno = err;
+    return std::nullopt;
   }
   Worker w;
   w.pid = pid;
   w.fd = sv[0];
   w.pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));  // -1 on old kernels: EOF alone tells
-  workers.push_back(w);
-  publish_pids();
-  return true;
+  return w;
 }
 
 void ProcessPoolExecutor::State::dispatch() {
+  constexpr std::size_t none = ~std::size_t{0};
   for (;;) {
-    Worker* idle = nullptr;
-    for (auto& w : workers) {
-      if (!w.dead && !w.job) {
-        idle = &w;
-        break;
+    detail::ProcessWork* job = nullptr;
+    std::size_t pick = none;
+    bool fork_here = false;
+    {
+      std::lock_guard lock(mutex);
+      adopt_locked();
+      if (!head) return;
+      for (std::size_t i = 0; i < workers.size(); ++i) {
+        if (!workers[i].dead && !workers[i].job) {
+          pick = i;
+          break;
+        }
       }
+      if (pick != none) job = pop_locked();
+      else if (live < max_workers) fork_here = true;
+      else return;  // every worker is busy
     }
-    if (idle && idle->pidfd >= 0) {  // killed while idle? then not this one
-      pollfd check{idle->pidfd, POLLIN, 0};
-      if (::poll(&check, 1, 0) > 0) {
-        bury(*idle);
-        continue;
+    if (fork_here) {
+      // Submitters fork the workers (as Python does, from the submitting thread); the
+      // manager only replaces one that died while work is waiting.
+      if (auto w = fork_worker()) {
+        workers.push_back(*w);
+      } else {
+        int err = errno;
+        bool none_left = true;
+        for (auto& w2 : workers) none_left = none_left && w2.dead;
+        if (!none_left) return;  // the live ones will take the work
+        detail::ProcessWork* lost;
+        {
+          std::lock_guard lock(mutex);
+          lost = pop_locked();
+        }
+        lost->fail(std::make_exception_ptr(
+            BrokenProcessPool("cannot start a worker process: " + std::system_category().message(err))));
+        lost->done();
       }
+      publish();
+      continue;
     }
-    if (!idle && live_workers() >= max_workers) return;
-    detail::ProcessWork* job = pop();
-    if (!job) return;
+    Worker& w = workers[pick];
     if (job->skip()) {  // cancelled while queued
       job->done();
       continue;
     }
-    if (!idle) {
-      if (!spawn()) {
-        int err = errno;
-        job->fail(std::make_exception_ptr(
-            BrokenProcessPool("cannot start a worker process: " + std::system_category().message(err))));
-        job->done();
-        continue;
-      }
-      idle = &workers.back();
-    }
-    if (!send_frame(idle->fd, {}, job->request)) {  // died before it got the job: another one will
-      bury(*idle);
-      push_front(job);
+    pollfd check{w.pidfd, POLLIN, 0};
+    if ((w.pidfd >= 0 && ::poll(&check, 1, 0) > 0) || !send_frame(w.fd, {}, job->request)) {
+      push_front(job);  // it died before it got the job: another one will run it
+      bury(w);
       continue;
     }
-    idle->job = job;
+    w.job = job;
+    publish();
   }
 }
 
@@ -237,6 +267,7 @@ void ProcessPoolExecutor::State::bury(Worker& w) {
   int status;
   while (::waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
   }
+  publish();
   if (w.job) {  // reaped first: whoever sees the failure sees no zombie
     w.job->fail(std::make_exception_ptr(BrokenProcessPool(kBroken)));
     std::exchange(w.job, nullptr)->done();
@@ -250,7 +281,9 @@ void ProcessPoolExecutor::State::on_readable(Worker& w) {
     return;
   }
   w.job->accept(frame[0] != 0, std::string_view(frame).substr(1));
-  std::exchange(w.job, nullptr)->done();
+  detail::ProcessWork* job = std::exchange(w.job, nullptr);
+  publish();  // idle again before the result goes back: the next submit needs no new worker
+  job->done();
 }
 
 void ProcessPoolExecutor::State::run() noexcept {
@@ -287,14 +320,16 @@ void ProcessPoolExecutor::State::run() noexcept {
         bury(w);
       }
     }
-    std::size_t before = workers.size();
     std::erase_if(workers, [](const Worker& w) { return w.dead; });
-    if (workers.size() != before) publish_pids();
   }
   stop_workers();
 }
 
 void ProcessPoolExecutor::State::stop_workers() noexcept {
+  {
+    std::lock_guard lock(mutex);
+    adopt_locked();
+  }
   for (auto& w : workers) {
     if (w.dead) continue;
     send_frame(w.fd, {}, {});  // an empty frame: exit
@@ -310,7 +345,7 @@ void ProcessPoolExecutor::State::stop_workers() noexcept {
     if (w.pidfd >= 0) ::close(w.pidfd);
   }
   workers.clear();
-  publish_pids();
+  publish();
 }
 
 ProcessPoolExecutor::ProcessPoolExecutor(std::size_t max_workers)
@@ -323,18 +358,31 @@ ProcessPoolExecutor::~ProcessPoolExecutor() {
 }
 
 void ProcessPoolExecutor::enqueue(detail::ProcessWork* job) {
-  std::lock_guard lock(state_->mutex);
-  if (state_->stopping) throw std::runtime_error("cannot schedule new futures after shutdown");
-  if (!state_->manager.joinable()) {
-    state_->wake_fd = ::eventfd(0, EFD_CLOEXEC);
-    if (state_->wake_fd < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
-    state_->manager = std::thread([s = state_.get()] { s->run(); });
+  State& s = *state_;
+  std::lock_guard lock(s.mutex);
+  if (s.stopping) throw std::runtime_error("cannot schedule new futures after shutdown");
+  if (!s.manager.joinable()) {
+    s.wake_fd = ::eventfd(0, EFD_CLOEXEC);
+    if (s.wake_fd < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+    s.manager = std::thread([&s] { s.run(); });
   }
   job->next = nullptr;
-  if (state_->tail) state_->tail->next = job;
-  else state_->head = job;
-  state_->tail = job;
-  state_->wake();
+  if (s.tail) s.tail->next = job;
+  else s.head = job;
+  s.tail = job;
+  ++s.queued;
+  // No idle worker for it: fork one here, in the submitting thread, as Python does. (Not in
+  // the manager: a fork copies whatever locks other threads hold at that instant, and the
+  // submitting thread is the one that is certainly not inside malloc.)
+  if (s.queued > s.idle && s.live < s.max_workers) {
+    if (auto w = State::fork_worker()) {
+      s.adopt.push_back(*w);
+      ++s.live;
+      ++s.idle;
+      s.pids.push_back(w->pid);
+    }  // else the manager tries again, and fails the job if no worker is left at all
+  }
+  s.wake();
 }
 
 void ProcessPoolExecutor::shutdown(bool wait, bool cancel_futures) {
@@ -365,6 +413,11 @@ void ProcessPoolExecutor::shutdown(bool wait, bool cancel_futures) {
 std::vector<pid_t> ProcessPoolExecutor::worker_pids() const {
   std::lock_guard lock(state_->mutex);
   return state_->pids;
+}
+
+std::size_t ProcessPoolExecutor::queued() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->queued;
 }
 
 }  // namespace aio

@@ -1,5 +1,7 @@
 #include "aio/exec/thread_pool.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <cstdlib>
 
@@ -51,12 +53,11 @@ void ThreadPoolExecutor::enqueue(detail::ExecJob* job) {
   std::size_t queued = queued_.fetch_add(1, std::memory_order_release) + 1;
   std::size_t spinning = spinning_.load(std::memory_order_acquire);
   // Python starts a thread when no idle one can take the job; spinning threads count as idle.
+  bool wake = sleeping_ > 0 && queued > spinning;
   if (queued > sleeping_ + spinning && thread_ids_.size() < max_workers_) {
     threads_.emplace_back([this] { worker_main(); });
     thread_ids_.push_back(threads_.back().get_id());
-    return;
   }
-  bool wake = sleeping_ > 0 && queued > spinning;
   lock.unlock();
   if (wake) work_ready_.notify_one();
 }
@@ -138,10 +139,21 @@ void ThreadPoolExecutor::shutdown(bool wait, bool cancel_futures) {
 
 namespace aio::detail {
 
+namespace {
+std::atomic<ThreadPoolExecutor*> waiters{nullptr};
+// In a child of fork() the pool's threads do not exist: make a new pool when one is needed.
+[[maybe_unused]] const int forget_waiters_after_fork =
+    ::pthread_atfork(nullptr, nullptr, [] { waiters.store(nullptr); });
+}  // namespace
+
 ThreadPoolExecutor& future_waiters() {
+  if (ThreadPoolExecutor* pool = waiters.load(std::memory_order_acquire)) return *pool;
   // Never destroyed: a thread may wait at exit for a std::future that never becomes ready.
-  static auto* pool = new ThreadPoolExecutor(256, {.spin = std::chrono::microseconds(0)});
-  return *pool;
+  auto* made = new ThreadPoolExecutor(256, {.spin = std::chrono::microseconds(0)});
+  ThreadPoolExecutor* expected = nullptr;
+  if (waiters.compare_exchange_strong(expected, made, std::memory_order_acq_rel)) return *made;
+  delete made;  // another thread made it first (no thread was started in ours)
+  return *expected;
 }
 
 void enqueue_future_waiter(ExecJob* job) { future_waiters().enqueue(job); }

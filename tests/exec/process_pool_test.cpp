@@ -167,7 +167,7 @@ AIO_TEST(exec_ProcessPool, ShutdownCancelFutures) {
     ::usleep(static_cast<useconds_t>(ms) * 1000);
     return ms;
   }, 50);
-  while (pool.worker_pids().empty()) co_await aio::sleep(0.001);  // busy is in the worker
+  while (pool.queued() != 0) co_await aio::sleep(0.001);  // busy is in the worker
   std::vector<aio::Future<long>> queued;
   for (int i = 0; i < 3; ++i) queued.push_back(pool.submit(sum_of_squares, 5L));
   pool.shutdown(false, true);

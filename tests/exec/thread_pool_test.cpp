@@ -187,13 +187,15 @@ AIO_TEST(exec_ThreadPool, ShutdownCancelFuturesDropsQueuedJobs) {
   aio::ThreadPoolExecutor pool(1);
   Gate gate;
   std::atomic<int> ran{0};
+  std::atomic<bool> started{false};
   auto first = pool.submit([&] {
+    started = true;
     gate.wait();
     return 1;
   });
   std::vector<aio::Future<void>> queued;
   for (int i = 0; i < 3; ++i) queued.push_back(pool.submit([&ran] { ran.fetch_add(1); }));
-  std::this_thread::sleep_for(10ms);  // the first job is running
+  while (!started) std::this_thread::yield();  // the first job is running
   pool.shutdown(false, true);
   gate.open();
   EXPECT_EQ(co_await first, 1);
@@ -225,8 +227,12 @@ AIO_TEST(exec_ThreadPool, CancellingTheFutureSkipsAJobNotStarted) {
 AIO_TEST(exec_ThreadPool, BoundedQueueBlocksSubmitUntilAThreadTakesAJob) {
   aio::ThreadPoolExecutor pool(1, {.max_queue = 1});
   Gate gate;
-  auto running = pool.submit([&gate] { gate.wait(); });
-  std::this_thread::sleep_for(10ms);  // taken by the thread: the queue is empty again
+  std::atomic<bool> started{false};
+  auto running = pool.submit([&] {
+    started = true;
+    gate.wait();
+  });
+  while (!started) std::this_thread::yield();  // taken by the thread: the queue is empty again
   auto queued = pool.submit([] {});   // fills the queue
   std::atomic<bool> submitted{false};
   std::thread other([&] {

@@ -8,6 +8,7 @@
 // loops explicitly with run_coroutine_threadsafe(task, aio::shard_loop(k)).
 #pragma once
 #include <exception>
+#include <functional>
 #include <latch>
 #include <memory>
 #include <mutex>
@@ -106,6 +107,11 @@ void run_shard(ParallelGroup& group, int shard, F fn, RunOptions options, std::o
   tls_shard = saved;
 }
 
+/// Runs `job` on a shard thread, then counts `done` down. Shard threads outlive the
+/// run_parallel() call and serve later ones: no thread start per call, and the coroutine
+/// frames a thread recycles (aio keeps freed frames per thread) stay in use instead of being
+/// stranded when the thread exits.
+void run_on_shard_thread(std::function<void()> job, std::latch& done);
 /// std::runtime_error when a loop runs on this thread.
 void check_no_running_loop();
 /// The exception run_parallel() throws for the shards' errors (null: none).
@@ -117,7 +123,8 @@ using shard_task_t = std::invoke_result_t<F&, int>;
 }  // namespace detail
 
 /// Runs fn(shard) -> aio::Task<T> for shard = 0..n-1, each on its own event loop and thread
-/// (shard 0 on the calling thread, which must not be running a loop), and returns the
+/// (shard 0 on the calling thread, which must not be running a loop; the others on threads
+/// kept for later calls), and returns the
 /// results in shard order (std::vector<T>; nothing for Task<>). Each loop is an aio::run()
 /// with `options`: leftovers cancelled, default executor shut down. The loops stay up until
 /// every body is done. A body that fails cancels the others; then its exception is thrown
@@ -131,15 +138,16 @@ auto run_parallel(int n, F fn, RunOptions options = {}) {
   detail::ParallelGroup group(n);
   std::vector<std::optional<detail::ShardValue<T>>> results(static_cast<std::size_t>(n));
   std::vector<std::exception_ptr> errors(static_cast<std::size_t>(n));
-  std::vector<std::thread> threads;
-  threads.reserve(static_cast<std::size_t>(n - 1));
+  std::latch finished(n - 1);
   for (int shard = 1; shard < n; ++shard) {
-    threads.emplace_back([&group, &results, &errors, shard, fn, options] {
-      detail::run_shard<T>(group, shard, fn, options, results[shard], errors[shard]);
-    });
+    detail::run_on_shard_thread(
+        [&group, &results, &errors, shard, fn, options] {
+          detail::run_shard<T>(group, shard, fn, options, results[shard], errors[shard]);
+        },
+        finished);
   }
   detail::run_shard<T>(group, 0, fn, options, results[0], errors[0]);
-  for (auto& t : threads) t.join();
+  finished.wait();
   if (auto error = detail::combine_shard_errors(errors)) std::rethrow_exception(error);
   if constexpr (!std::is_void_v<T>) {
     std::vector<T> out;

@@ -1,6 +1,7 @@
 // aio::ProcessPoolExecutor: concurrent.futures.ProcessPoolExecutor on forked workers.
 //
-// Workers are fork()ed on demand (up to max_workers) by the pool's manager thread; each
+// Workers are fork()ed on demand (up to max_workers) by submit(), in the submitting thread, as
+// Python does; a manager thread dispatches jobs, reads results and reaps workers. Each worker
 // runs one job at a time and talks to the parent through a socket pair: the job goes as
 // bytes (which function, then its arguments), the result or the exception's what() comes
 // back as bytes. What crosses is what aio::wireable_v accepts (aio/exec/wire.hpp):
@@ -174,6 +175,8 @@ class ProcessPoolExecutor {
   std::size_t max_workers() const noexcept { return max_workers_; }
   /// The process ids of the live workers.
   std::vector<pid_t> worker_pids() const;
+  /// Jobs submitted and not yet handed to a worker.
+  std::size_t queued() const;
 
   /// Low level: queues a job whose LoopLink is set (takes ownership unless it throws).
   void enqueue(detail::ProcessWork* job);
