@@ -180,7 +180,7 @@ std::shared_ptr<ResolverConfig> make_config(const ResolverOptions& options) {
   if (!options.hosts_file.empty() && options.lookups.find('f') != std::string::npos)
     config->hosts_file = options.hosts_file;
   config->dns = lookups.find('b') != std::string::npos;
-  if (lookups.empty()) lookups = "b";  // c-ares wants one; never used when DNS is off
+  if (lookups.empty()) lookups.push_back('b');  // c-ares wants one; never used when DNS is off
 
   ares_options o{};
   int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_LOOKUPS;
