@@ -187,16 +187,15 @@ class ServerState final : public ConnectionTracker, public Closable {
       return;
     }
     l.running = false;
-    if (!self->closed_ && result != -ECANCELED) {
+    if (self->closed_ || result == -ECANCELED) {
+      self->check_closed();
+    } else {
       // Out of descriptors or memory: asyncio logs it and accepts again a second later.
       log(LogLevel::error, std::string("socket.accept() out of system resource: ") + std::strerror(-result));
-      Ref<ServerState> keep(self);
-      Listener* which = &l;
-      self->loop_->call_later(1.0, [keep, which] {
+      self->loop_->call_later(1.0, [keep = Ref<ServerState>(self), which = &l] {
         if (!keep->closed_ && keep->serving_) keep->start(*which);
       });
     }
-    self->check_closed();
     self->release();  // the operation's reference
   }
 

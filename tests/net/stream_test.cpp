@@ -196,14 +196,15 @@ NET_TEST(Streams, SlowReaderBackPressure) {
   constexpr int kChunks = 256;
   int written = 0;
   std::size_t max_buffered = 0;
+  aio::StreamWriter out = w;  // (clang 14 cannot capture a structured binding)
   auto write_all = [&]() -> aio::Task<> {  // named: the closure must outlive its coroutine
     for (int i = 0; i < kChunks; ++i) {
-      w.write(chunk);
-      max_buffered = std::max(max_buffered, w.transport().get_write_buffer_size());
-      co_await w.drain();
+      out.write(chunk);
+      max_buffered = std::max(max_buffered, out.transport().get_write_buffer_size());
+      co_await out.drain();
       ++written;
     }
-    w.write_eof();
+    out.write_eof();
   };
   auto writer = aio::create_task(write_all());
   co_await aio::sleep(5);  // the kernel's buffers fill up, then drain() has to wait
