@@ -19,6 +19,7 @@
 #include "aio/net/socket.hpp"
 #include "registry.hpp"
 #include "socket_transport.hpp"
+#include "tls_internal.hpp"
 #include "stream_state.hpp"
 
 namespace aio {
@@ -201,6 +202,7 @@ class ServerState final : public ConnectionTracker, public Closable {
 
   static Task<> run_client(Ref<ServerState> self, StreamReader reader, StreamWriter writer) {
     try {
+      if (self->options_.ssl && !co_await tls_server_handshake(writer, self->options_.ssl)) co_return;
       co_await self->handler_(std::move(reader), std::move(writer));
     } catch (const CancelledError&) {
       throw;
@@ -324,7 +326,7 @@ Task<> Server::aexit(std::exception_ptr) {
 // start_server
 
 Task<Server> start_server(ClientConnected handler, std::string host, int port, StartServerOptions options) {
-  if (options.ssl) throw std::runtime_error("start_server(): TLS is not available in this build yet");
+  if (options.ssl && !options.ssl.context) throw std::invalid_argument("start_server(): .ssl needs a server SSLContext");
   if (port < 0 || port > 65535) throw std::invalid_argument("port must be 0-65535");
   GetAddrInfoOptions hints;
   hints.family = options.family;
@@ -358,7 +360,7 @@ Task<Server> start_server(ClientConnected handler, std::string host, int port, S
 }
 
 Task<Server> start_unix_server(ClientConnected handler, std::string path, StartServerOptions options) {
-  if (options.ssl) throw std::runtime_error("start_unix_server(): TLS is not available in this build yet");
+  if (options.ssl && !options.ssl.context) throw std::invalid_argument("start_unix_server(): .ssl needs a server SSLContext");
   if (!path.empty() && path[0] != '\0') {  // a stale socket file from an earlier run goes
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(path.c_str());

@@ -447,7 +447,6 @@ Task<> StreamWriter::wait_closed() {
 // open_connection
 
 Task<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, int port, OpenConnectionOptions options) {
-  if (options.ssl) throw std::runtime_error("open_connection(): TLS is not available in this build yet");
   if (options.local_addr) throw std::invalid_argument("open_connection(): local_addr is not supported yet");
   if (port < 0 || port > 65535) throw std::invalid_argument("port must be 0-65535");
   GetAddrInfoOptions hints;
@@ -460,14 +459,29 @@ Task<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, in
   connect.interleave = options.interleave;
   connect.make_error = &detail::connect_error;
   int fd = co_await detail::connect_any(std::move(addrs), connect);
-  co_return detail::make_streams(fd, options.limit);
+  auto streams = detail::make_streams(fd, options.limit);
+  if (options.ssl) {  // TLS (tls.cpp) over the connection
+    StartTlsOptions tls;
+    tls.server_hostname = options.server_hostname.empty() ? host : options.server_hostname;
+    tls.ssl_handshake_timeout = options.ssl_handshake_timeout;
+    tls.server_side = false;
+    co_await streams.second.start_tls(options.ssl, tls);
+  }
+  co_return streams;
 }
 
 Task<std::pair<StreamReader, StreamWriter>> open_unix_connection(std::string path, OpenConnectionOptions options) {
-  if (options.ssl) throw std::runtime_error("open_unix_connection(): TLS is not available in this build yet");
   Socket sock(AF_UNIX, SOCK_STREAM);
   co_await sock_connect(sock, std::filesystem::path(path));
-  co_return detail::make_streams(sock.detach(), options.limit);
+  auto streams = detail::make_streams(sock.detach(), options.limit);
+  if (options.ssl) {
+    StartTlsOptions tls;
+    tls.server_hostname = options.server_hostname;
+    tls.ssl_handshake_timeout = options.ssl_handshake_timeout;
+    tls.server_side = false;
+    co_await streams.second.start_tls(options.ssl, tls);
+  }
+  co_return streams;
 }
 
 }  // namespace aio

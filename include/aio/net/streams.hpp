@@ -31,6 +31,7 @@ struct SslOption {
   SslOption() = default;
   SslOption(bool on) : enabled(on) {}  // NOLINT: implicit, as Python's ssl=True
   SslOption(std::shared_ptr<SSLContext> ctx) : enabled(ctx != nullptr), context(std::move(ctx)) {}  // NOLINT
+  SslOption(const SSLContext& ctx);  // NOLINT: implicit, as ssl=ctx (defined in tls.cpp)
   bool enabled = false;
   std::shared_ptr<SSLContext> context;
   explicit operator bool() const noexcept { return enabled; }
@@ -50,6 +51,13 @@ struct OpenConnectionOptions {
   std::optional<double> happy_eyeballs_delay{};  ///< seconds between staggered attempts (RFC 8305)
   std::optional<int> interleave{};
   std::optional<double> ssl_handshake_timeout{};
+};
+
+/// StreamWriter::start_tls's keyword arguments.
+struct StartTlsOptions {
+  std::string server_hostname{};  ///< SNI and the name checked (client side)
+  std::optional<double> ssl_handshake_timeout{};  ///< seconds; asyncio's 60 when left out
+  std::optional<bool> server_side{};  ///< left out: the context's side (Purpose::CLIENT_AUTH = server)
 };
 
 namespace detail {
@@ -173,6 +181,9 @@ class StreamWriter {
   /// "sslcontext"/"peercert" (TLS); an empty std::any when unknown.
   std::any get_extra_info(std::string_view name) const;
   Transport& transport() const noexcept;
+  /// Upgrades the connection to TLS (asyncio's StreamWriter.start_tls): returns once the
+  /// handshake is done; SSLError / SSLCertVerificationError when it fails.
+  Task<> start_tls(SslOption ssl, StartTlsOptions options = StartTlsOptions());
 
   detail::StreamState* state() const noexcept { return state_; }
 
