@@ -10,4 +10,5 @@
 #include "net/socket_ops.hpp"
 #include "net/streams.hpp"
 #include "net/tls.hpp"
+#include "net/subprocess.hpp"
 #include "net/transport.hpp"
