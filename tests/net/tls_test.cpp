@@ -349,3 +349,27 @@ NET_REAL_TEST(Tls, LargeTransferWithBackPressure) {
   server.close();
   co_await server.wait_closed();
 }
+
+NET_REAL_TEST(Tls, StartTlsKeepsBufferedHandshakeBytes) {
+  // The client starts TLS right after its STARTTLS line: its ClientHello reaches the server's
+  // reader buffer before the server's start_tls, and is not lost.
+  auto sctx = server_context();
+  auto handler = [&](aio::StreamReader r, aio::StreamWriter w) -> aio::Task<> {
+    EXPECT_EQ(co_await r.readline(), "STARTTLS\n");
+    co_await aio::sleep(0.05);  // the ClientHello arrives meanwhile
+    co_await w.start_tls(sctx);
+    co_await net_test::echo_handler(std::move(r), std::move(w));
+  };
+  auto server = co_await aio::start_server(handler, "127.0.0.1", 0);
+  auto [reader, writer] = co_await aio::open_connection("127.0.0.1", server.port());
+  writer.write("STARTTLS\n");
+  aio::StartTlsOptions tls;
+  tls.server_hostname = "localhost";
+  co_await writer.start_tls(client_context(), tls);
+  writer.write("eager\n");
+  EXPECT_EQ(co_await reader.readline(), "eager\n");
+  writer.close();
+  co_await writer.wait_closed();
+  server.close();
+  co_await server.wait_closed();
+}
