@@ -107,7 +107,7 @@ class ProcessState final : public IoWatcher, public Closable {
   ProcessState(const ProcessState&) = delete;
   ProcessState& operator=(const ProcessState&) = delete;
   ~ProcessState() {
-    stop_watching();
+    stop_watching(linked());
     if (linked()) registry_->remove(this);
   }
 
@@ -168,13 +168,14 @@ class ProcessState final : public IoWatcher, public Closable {
     } else {
       returncode = info.si_code == CLD_EXITED ? info.si_status : -info.si_status;
     }
-    stop_watching();
+    stop_watching(true);  // (reap() runs on the loop, or in its shutdown)
     return true;
   }
 
-  void stop_watching() noexcept {
+  /// Stops the watch (when the loop is still there) and closes the pidfd.
+  void stop_watching(bool loop_alive) noexcept {
     if (pidfd_ < 0) return;
-    if (linked()) {
+    if (loop_alive) {
       try {
         loop_->poller().watch(pidfd_, 0, this);
       } catch (...) {
@@ -187,7 +188,7 @@ class ProcessState final : public IoWatcher, public Closable {
   void shutdown_abort() noexcept override {
     // The loop ends: reap the child if it is done, else leave it (see subprocess.hpp).
     reap();
-    stop_watching();
+    stop_watching(true);  // the registry unlinked us, but the loop is still there
     if (orphaned_) delete this;
   }
 

@@ -250,3 +250,32 @@ NET_REAL_TEST(Subprocess, ManyConcurrent) {
   for (int i = 0; i < 20; ++i) EXPECT_EQ(results[static_cast<std::size_t>(i)].first, std::to_string(i) + "\n");
   EXPECT_TRUE(no_zombies());
 }
+
+namespace {
+aio::Task<aio::Process> spawn_sleep(bool wait_for_exit) {
+  std::vector<std::string> args{wait_for_exit ? "0" : "5"};
+  auto proc = co_await aio::create_subprocess_exec(std::string("sleep"), args);
+  if (wait_for_exit) co_await proc.wait();
+  co_return proc;
+}
+}  // namespace
+
+TEST(Subprocess, OutlivesItsLoop) {
+  for (auto backend : {aio::Backend::epoll, aio::Backend::io_uring}) {
+    aio::RunOptions options;
+    options.backend = backend;
+    aio::Process done = aio::run(spawn_sleep(true), options);
+    EXPECT_EQ(done.returncode(), 0);
+    EXPECT_THROW(done.kill(), std::system_error);
+    // Still running when its loop ends: nobody reaps it then; it can still be signalled.
+    aio::Process running = aio::run(spawn_sleep(false), options);
+    EXPECT_FALSE(running.returncode().has_value());
+    int pid = running.pid();
+    running.kill();
+    running = aio::Process();  // the loop is gone: left as it is (see subprocess.hpp)
+    int status = 0;
+    EXPECT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFSIGNALED(status));
+    EXPECT_TRUE(no_zombies());
+  }
+}
