@@ -215,9 +215,15 @@ void ProcessPoolExecutor::State::dispatch() {
           break;
         }
       }
-      if (pick != none) job = pop_locked();
-      else if (live < max_workers) fork_here = true;
-      else return;  // every worker is busy
+      if (pick != none) {
+        job = pop_locked();
+        --idle;  // at once, so that a submitter forks the next worker itself (publish() recounts)
+      } else if (live < max_workers) {
+        fork_here = true;
+        ++live;  // reserved: a submitter must not fork one more meanwhile (publish() recounts)
+      } else {
+        return;  // every worker is busy
+      }
     }
     if (fork_here) {
       // Submitters fork the workers (as Python does, from the submitting thread); the
@@ -243,6 +249,10 @@ void ProcessPoolExecutor::State::dispatch() {
     }
     Worker& w = workers[pick];
     if (job->skip()) {  // cancelled while queued
+      {
+        std::lock_guard lock(mutex);
+        ++idle;
+      }
       job->done();
       continue;
     }
