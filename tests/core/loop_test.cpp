@@ -145,7 +145,7 @@ AIO_TEST(Loop, CallSoonThreadsafeFromManyThreads) {
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&] {
       for (int i = 0; i < 100; ++i)
-        loop.call_soon_threadsafe([&, f] {
+        loop.call_soon_threadsafe([&] {  // f by reference: handles are not thread-safe
           if (++count == 400) f.set_result();
         });
     });
