@@ -130,7 +130,7 @@ AIO_TEST(Loop, CallSoonThreadsafeWakesAnIdleLoop) {
   std::atomic<bool> go{false};
   std::thread other([&] {
     while (!go.load()) std::this_thread::yield();
-    loop.call_soon_threadsafe([f] { f.set_result(7); });
+    loop.call_soon_threadsafe([&f] { f.set_result(7); });  // by reference: handles are not thread-safe
   });
   loop.call_soon([&] { go.store(true); });  // the loop then has nothing to do but wait
   EXPECT_EQ(co_await f, 7);
