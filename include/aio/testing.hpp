@@ -3,6 +3,8 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "aio.hpp"
 
 namespace aio::testing {
@@ -12,6 +14,29 @@ template <class T>
 T run(Task<T> main, RunOptions options = {}) {
   options.virtual_time = true;
   return aio::run(std::move(main), options);
+}
+
+/// The exception of type E that awaiting `aw` raises, or nullopt when it raises none
+/// (another type propagates). A temporary awaitable lives through the co_await.
+template <class E, class A>
+Task<std::optional<E>> error_of(A&& aw) {
+  try {
+    co_await std::forward<A>(aw);
+  } catch (const E& e) {
+    co_return e;
+  }
+  co_return std::nullopt;
+}
+
+/// The same for an awaitable that cannot move (wait_for's): `make()` builds it inside the co_await.
+template <class E, class F>
+Task<std::optional<E>> error_from(F make) {
+  try {
+    co_await make();
+  } catch (const E& e) {
+    co_return e;
+  }
+  co_return std::nullopt;
 }
 
 }  // namespace aio::testing

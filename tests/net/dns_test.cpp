@@ -10,32 +10,16 @@
 #include <optional>
 #include <sstream>
 
+#include <aio/testing.hpp>
+
 #include "dns_stub.hpp"
 
 using aio_test::StubDns;
 
 namespace {
 
-template <class E, class A>
-aio::Task<std::optional<E>> error_of(A&& aw) {  // a temporary lives through the co_await
-  try {
-    co_await std::forward<A>(aw);
-  } catch (const E& e) {
-    co_return e;
-  }
-  co_return std::nullopt;
-}
-
-/// The same for an awaitable that cannot move (wait_for's): made inside the co_await.
-template <class E, class F>
-aio::Task<std::optional<E>> error_from(F make) {
-  try {
-    co_await make();
-  } catch (const E& e) {
-    co_return e;
-  }
-  co_return std::nullopt;
-}
+using aio::testing::error_from;
+using aio::testing::error_of;
 
 std::vector<std::string> hosts_of(const std::vector<aio::AddrInfo>& infos) {
   std::vector<std::string> out;

@@ -9,6 +9,8 @@
 #include <chrono>
 #include <optional>
 
+#include <aio/testing.hpp>
+
 #include "dns_stub.hpp"
 
 namespace {
@@ -89,26 +91,8 @@ std::uint16_t peer_port(int fd) {
   return peer.port();
 }
 
-template <class E, class A>
-aio::Task<std::optional<E>> error_of(A&& aw) {  // a temporary lives through the co_await
-  try {
-    co_await std::forward<A>(aw);
-  } catch (const E& e) {
-    co_return e;
-  }
-  co_return std::nullopt;
-}
-
-/// The same for an awaitable that cannot move (wait_for's): made inside the co_await.
-template <class E, class F>
-aio::Task<std::optional<E>> error_from(F make) {
-  try {
-    co_await make();
-  } catch (const E& e) {
-    co_return e;
-  }
-  co_return std::nullopt;
-}
+using aio::testing::error_from;
+using aio::testing::error_of;
 
 /// The address list, built outside the coroutine (GCC 12 miscompiles an initializer_list
 /// inside a co_await expression: "array used as initializer").
