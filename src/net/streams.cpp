@@ -447,7 +447,6 @@ Task<> StreamWriter::wait_closed() {
 // open_connection
 
 Task<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, int port, OpenConnectionOptions options) {
-  if (options.local_addr) throw std::invalid_argument("open_connection(): local_addr is not supported yet");
   if (port < 0 || port > 65535) throw std::invalid_argument("port must be 0-65535");
   GetAddrInfoOptions hints;
   hints.family = options.family;
@@ -455,6 +454,11 @@ Task<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, in
   hints.proto = IPPROTO_TCP;
   std::vector<AddrInfo> addrs = co_await aio::getaddrinfo(host, port, hints);
   detail::ConnectOptions connect;
+  if (options.local_addr) {  // asyncio resolves it like the remote address; each attempt binds first
+    std::vector<AddrInfo> local = co_await aio::getaddrinfo(options.local_addr->host, options.local_addr->port, hints);
+    if (local.empty()) throw OSError(EADDRNOTAVAIL, "getaddrinfo() returned empty list");
+    connect.local_addrs = std::move(local);
+  }
   connect.happy_eyeballs_delay = options.happy_eyeballs_delay;
   connect.interleave = options.interleave;
   connect.make_error = &detail::connect_error;

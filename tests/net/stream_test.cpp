@@ -300,6 +300,82 @@ NET_TEST(Streams, ConnectToClosedPort) {
   }
 }
 
+namespace {
+
+/// The peer address the server saw for one connection from `host` with `.local_addr = local`,
+/// checked against the client's own sockname.
+aio::Task<aio::SockAddr> peer_seen_from(std::string host, aio::SockAddr local) {
+  auto seen = aio::get_running_loop().create_future<aio::SockAddr>();
+  auto handler = [&](aio::StreamReader, aio::StreamWriter w) -> aio::Task<> {
+    seen.set_result(std::any_cast<aio::SockAddr>(w.get_extra_info("peername")));
+    w.close();
+    co_return;
+  };
+  auto server = co_await aio::start_server(handler, host, 0);
+  aio::OpenConnectionOptions options;
+  options.local_addr = local;
+  auto [r, w] = co_await aio::open_connection(host, server.port(), options);
+  aio::SockAddr peer = co_await seen;
+  EXPECT_EQ(peer, std::any_cast<aio::SockAddr>(w.get_extra_info("sockname")));
+  w.close();
+  server.close();
+  co_await server.wait_closed();
+  co_return peer;
+}
+
+/// A port nobody uses right now on `host` (bound once, then released).
+int free_port(const std::string& host) {
+  aio::Socket probe(host.find(':') == std::string::npos ? AF_INET : AF_INET6, SOCK_STREAM);
+  probe.bind(aio::SockAddr{host, 0});
+  return probe.getsockname().port;
+}
+
+}  // namespace
+
+NET_TEST(Streams, LocalAddr) {
+  // Port 0: any port, on the address given (127.0.0.2 is a loopback address the kernel would
+  // not pick by itself for 127.0.0.1, so seeing it proves the bind).
+  const aio::SockAddr any_port{"127.0.0.2", 0};
+  aio::SockAddr v4 = co_await peer_seen_from("127.0.0.1", any_port);
+  EXPECT_EQ(v4.host, "127.0.0.2");
+  EXPECT_NE(v4.port, 0);
+  const aio::SockAddr v4_local{"127.0.0.1", static_cast<std::uint16_t>(free_port("127.0.0.1"))};
+  EXPECT_EQ(co_await peer_seen_from("127.0.0.1", v4_local), v4_local);
+  const aio::SockAddr v6_local{"::1", static_cast<std::uint16_t>(free_port("::1"))};
+  EXPECT_EQ(co_await peer_seen_from("::1", v6_local), v6_local);
+}
+
+NET_TEST(Streams, LocalAddrThatCannotBind) {
+  auto server = co_await echo_server();
+  auto connect_from = [&](aio::SockAddr local) -> aio::Task<std::string> {
+    aio::OpenConnectionOptions options;
+    options.local_addr = std::move(local);
+    try {
+      co_await aio::open_connection("127.0.0.1", server.port(), options);
+    } catch (const aio::OSError& e) {
+      co_return std::string(e.what());
+    }
+    co_return std::string("connected");
+  };
+  // An address of no interface here (TEST-NET-1).
+  const aio::SockAddr foreign{"192.0.2.1", 0};
+  EXPECT_EQ(co_await connect_from(foreign),
+            "[Errno 99] error while attempting to bind on address ('192.0.2.1', 0): cannot assign requested address");
+  // A port already taken by a listening socket.
+  aio::Socket taken(AF_INET, SOCK_STREAM);
+  const aio::SockAddr loopback_any{"127.0.0.1", 0};
+  taken.bind(loopback_any);
+  taken.listen();
+  const aio::SockAddr busy = taken.getsockname();
+  EXPECT_EQ(co_await connect_from(busy), "[Errno 98] error while attempting to bind on address ('127.0.0.1', " +
+                                             std::to_string(busy.port) + "): address already in use");
+  // A local address of the other family.
+  const aio::SockAddr six{"::1", 0};
+  EXPECT_EQ(co_await connect_from(six), "[Errno 99] no matching local address with family=AF_INET found");
+  server.close();
+  co_await server.wait_closed();
+}
+
 NET_TEST(Streams, WriteEofHalfClose) {
   auto handler = [](aio::StreamReader r, aio::StreamWriter w) -> aio::Task<> {
     std::string all = co_await r.read();  // until the client's EOF

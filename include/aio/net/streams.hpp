@@ -47,6 +47,7 @@ struct OpenConnectionOptions {
   std::string server_hostname{};  ///< "" = the host (TLS only)
   std::size_t limit = kDefaultStreamLimit;
   int family = AF_UNSPEC;         ///< AF_INET / AF_INET6 to use only that family
+  /// Bind to this (host, port) before connecting (port 0: any); OSError when it cannot bind.
   std::optional<SockAddr> local_addr{};
   std::optional<double> happy_eyeballs_delay{};  ///< seconds between staggered attempts (RFC 8305)
   std::optional<int> interleave{};
