@@ -263,6 +263,8 @@ void SocketTransport::on_sent(IoOp* op, int result, bool) {
 }
 
 void SocketTransport::after_flush() {
+  // A pipe has no half-close: its EOF is closing its write end (asyncio's write pipe transport).
+  if (eof_requested_ && !is_socket_) return finish(nullptr);
   if (eof_requested_ && fd_ >= 0) ::shutdown(fd_, SHUT_WR);
   if (closing_) finish(nullptr);
 }
@@ -294,7 +296,8 @@ void SocketTransport::set_write_buffer_limits(std::optional<std::size_t> high, s
 void SocketTransport::write_eof() {
   if (closing_ || eof_requested_) return;
   eof_requested_ = true;
-  if (!send_busy_ && sending_.empty() && queued_.empty() && fd_ >= 0) ::shutdown(fd_, SHUT_WR);
+  if (!is_socket_) closing_ = true;
+  if (!send_busy_ && sending_.empty() && queued_.empty()) after_flush();
 }
 
 // ---------------------------------------------------------------------------------------------

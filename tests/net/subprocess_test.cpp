@@ -141,6 +141,30 @@ NET_REAL_TEST(Subprocess, StreamsByHand) {
   EXPECT_EQ(co_await proc.wait(), 0);
 }
 
+NET_REAL_TEST(Subprocess, WriteEofClosesStdin) {
+  // cat exits only when its stdin ends: write_eof() must close the pipe's write end.
+  auto opts = pipes(true, true, false);
+  std::vector<std::string> no_args{};
+  auto proc = co_await aio::create_subprocess_exec(std::string("cat"), no_args, opts);
+  aio::StreamWriter& in = proc.stdin_stream();
+  EXPECT_TRUE(in.can_write_eof());
+  const std::string big = net_test::pattern(1 << 20, 3);  // more than a pipe holds: flushed first
+  in.write("first\n");
+  in.write(big);
+  in.write_eof();
+  EXPECT_TRUE(in.is_closing());
+  try {
+    in.write("late");
+    ADD_FAILURE() << "write() after write_eof() did not raise";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "Cannot call write() after write_eof()");
+  }
+  std::string out = co_await aio::wait_for(proc.stdout_stream().read(), 30.0);
+  EXPECT_TRUE(out == "first\n" + big) << out.size();
+  EXPECT_EQ(co_await aio::wait_for(proc.wait(), 30.0), 0);
+  co_await aio::wait_for(in.wait_closed(), 30.0);
+}
+
 NET_REAL_TEST(Subprocess, WaitDoesNotLoseOutput) {
   auto opts = pipes(false, true, false);
   auto proc = co_await aio::create_subprocess_shell(std::string("echo before exit"), opts);

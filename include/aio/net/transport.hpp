@@ -67,7 +67,8 @@ class Transport {
     for (const auto& c : chunks) write(std::string_view(c));
   }
   virtual bool can_write_eof() const noexcept = 0;
-  /// Closes the write side once the buffer is flushed (shutdown(SHUT_WR)).
+  /// Closes the write side once the buffer is flushed: shutdown(SHUT_WR) on a socket; a pipe
+  /// closes (the reader sees EOF) and is_closing() turns true. write() then throws.
   virtual void write_eof() = 0;
   virtual std::size_t get_write_buffer_size() const noexcept = 0;
   /// asyncio's limits: high defaults to 64 KiB, low to high / 4.
