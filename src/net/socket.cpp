@@ -24,6 +24,54 @@ OpBlock::OpBlock(Kind kind, SocketCore* socket) : IoOp(kind, &OpBlock::on_done),
 
 OpBlock::~OpBlock() { sock->release(); }
 
+namespace {
+bool is_datagram_receive(const OpBlock* op) noexcept {
+  return op->kind == IoOp::Kind::recvmsg || (op->kind == IoOp::Kind::recv && op->sock->type == SOCK_DGRAM);
+}
+
+/// What a finished receive or accept got, kept for the socket's next call when nobody takes it
+/// (the caller was cancelled, or its frame is gone): io_uring may complete an operation after
+/// its cancellation was asked for.
+void keep_result(OpBlock* op) noexcept {
+  if (!op->finished || op->result < 0) return;
+  if (op->closed) {  // nothing to keep it for
+    if (op->kind == IoOp::Kind::accept) ::close(op->result);
+    op->result = -ECANCELED;
+    return;
+  }
+  SocketCore& s = *op->sock;
+  try {
+    if (is_datagram_receive(op)) {
+      const socklen_t length = op->kind == IoOp::Kind::recvmsg ? op->header.msg_namelen : 0;
+      s.unreceived.push_back({op->data.substr(0, static_cast<std::size_t>(op->result)), op->address, length});
+    } else if (op->kind == IoOp::Kind::recv && op->result > 0) {
+      s.unread.insert(0, op->data.data(), static_cast<std::size_t>(op->result));
+    } else if (op->kind == IoOp::Kind::accept) {
+      s.unaccepted.emplace_front(op->result, op->address);
+    }
+  } catch (...) {
+  }
+  op->result = -ECANCELED;
+}
+
+/// Hands a kept datagram to a receive that starts: true when there was one.
+bool take_kept_datagram(OpBlock* op) {
+  SocketCore& s = *op->sock;
+  if (s.unreceived.empty()) return false;
+  SocketCore::Datagram d = std::move(s.unreceived.front());
+  s.unreceived.pop_front();
+  const std::size_t room = op->kind == IoOp::Kind::recvmsg ? op->vec.iov_len : op->len;
+  const std::size_t n = std::min(room, d.data.size());  // truncated, as the kernel truncates
+  std::memcpy(op->kind == IoOp::Kind::recvmsg ? op->vec.iov_base : op->buf, d.data.data(), n);
+  if (op->kind == IoOp::Kind::recvmsg) {
+    op->address = d.address;
+    op->header.msg_namelen = d.address_length;
+  }
+  op->result = static_cast<int>(n);
+  return true;
+}
+}  // namespace
+
 void OpBlock::on_done(IoOp* op, int result, bool) {
   auto* b = static_cast<OpBlock*>(op);
   if (b->sendall && result > 0 && !b->cancel_taken && !b->closed) {
@@ -45,11 +93,8 @@ void OpBlock::on_done(IoOp* op, int result, bool) {
   b->finished = true;
   b->result = result;
   b->sock->unlink(b);
-  if (b->task) {
-    b->task->wake();
-  } else if (result >= 0 && b->kind == Kind::accept) {
-    ::close(result);  // nobody waits for this connection any more
-  }
+  if (b->task) b->task->wake();
+  else keep_result(b);  // nobody waits for it any more
   b->release();  // the poller's reference
 }
 
@@ -101,6 +146,7 @@ void SocketCore::close() noexcept {
   }
   fd = -1;
   unread.clear();
+  unreceived.clear();
   for (auto& [f, a] : unaccepted) ::close(f);
   unaccepted.clear();
 }
@@ -138,6 +184,10 @@ bool SockOpBase::ready() {
     return done(-EBADF);
   }
   op_->fd = s.fd;
+  if (is_datagram_receive(op_) && take_kept_datagram(op_)) {
+    op_->finished = true;
+    return true;
+  }
   if (op_->kind == IoOp::Kind::recv && !s.unread.empty()) {  // kept from a cancelled recv
     std::size_t n = std::min(op_->len, s.unread.size());
     std::memcpy(op_->buf, s.unread.data(), n);
@@ -181,23 +231,6 @@ void SockOpBase::suspend(std::coroutine_handle<> h) {
   }
   task.suspend(h, this);
 }
-
-namespace {
-/// What a finished recv/accept got, kept for the socket's next call when the caller is cancelled.
-void keep_result(OpBlock* op) noexcept {
-  if (!op->finished || op->result < 0 || op->closed) return;
-  SocketCore& s = *op->sock;
-  try {
-    if (op->kind == IoOp::Kind::recv && op->result > 0) {
-      s.unread.insert(0, op->data.data(), static_cast<std::size_t>(op->result));
-    } else if (op->kind == IoOp::Kind::accept) {
-      s.unaccepted.emplace_front(op->result, op->address);
-    }
-  } catch (...) {
-  }
-  op->result = -ECANCELED;
-}
-}  // namespace
 
 int SockOpBase::resume() {
   TaskState* task = std::exchange(op_->task, nullptr);

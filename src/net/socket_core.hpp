@@ -71,6 +71,12 @@ class SocketCore final : public Closable {
   OpBlock* running = nullptr;
   bool used_poller = false;
   std::string unread;             // bytes a cancelled recv received (io_uring): the next recv's
+  struct Datagram {
+    std::string data;
+    sockaddr_storage address;
+    socklen_t address_length;
+  };
+  std::deque<Datagram> unreceived;  // likewise for a datagram socket's recv/recvfrom, one by one
   std::deque<std::pair<int, sockaddr_storage>> unaccepted;  // likewise for accept
 };
 
