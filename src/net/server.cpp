@@ -97,7 +97,8 @@ class ServerState final : public ConnectionTracker, public Closable {
   }
 
   void close_clients() {
-    std::vector<Ref<Transport>> all(clients_.begin(), clients_.end());
+    std::vector<Ref<Transport>> all;
+    for (Transport* t : clients_) all.emplace_back(topmost(t));
     for (auto& t : all) t->close();
   }
   void abort_clients() {
@@ -154,6 +155,12 @@ class ServerState final : public ConnectionTracker, public Closable {
       if (l->fd >= 0) ::close(l->fd);
   }
 
+  /// The transport the connection's streams write to: TLS's over the socket's, when there is TLS.
+  static Transport* topmost(Transport* t) noexcept {
+    while (auto* above = dynamic_cast<Transport*>(t->get_protocol())) t = above;
+    return t;
+  }
+
   std::size_t running_listeners() const {
     return static_cast<std::size_t>(
         std::count_if(listeners_.begin(), listeners_.end(), [](auto& l) { return l->running; }));
@@ -202,7 +209,12 @@ class ServerState final : public ConnectionTracker, public Closable {
 
   static Task<> run_client(Ref<ServerState> self, StreamReader reader, StreamWriter writer) {
     try {
-      if (self->options_.ssl && !co_await tls_server_handshake(writer, self->options_.ssl)) co_return;
+      if (self->options_.ssl) {
+        StartTlsOptions tls;
+        tls.ssl_handshake_timeout = self->options_.ssl_handshake_timeout;
+        tls.ssl_shutdown_timeout = self->options_.ssl_shutdown_timeout;
+        if (!co_await tls_server_handshake(writer, self->options_.ssl, tls)) co_return;
+      }
       co_await self->handler_(std::move(reader), std::move(writer));
     } catch (const CancelledError&) {
       throw;
@@ -328,6 +340,7 @@ Task<> Server::aexit(std::exception_ptr) {
 Task<Server> start_server(ClientConnected handler, std::string host, int port, StartServerOptions options) {
   if (options.ssl && !options.ssl.context) throw std::invalid_argument("start_server(): .ssl needs a server SSLContext");
   if (port < 0 || port > 65535) throw std::invalid_argument("port must be 0-65535");
+  detail::check_tls_timeouts(options.ssl_handshake_timeout, options.ssl_shutdown_timeout, bool(options.ssl));
   GetAddrInfoOptions hints;
   hints.family = options.family;
   hints.type = SOCK_STREAM;
@@ -361,6 +374,7 @@ Task<Server> start_server(ClientConnected handler, std::string host, int port, S
 
 Task<Server> start_unix_server(ClientConnected handler, std::string path, StartServerOptions options) {
   if (options.ssl && !options.ssl.context) throw std::invalid_argument("start_unix_server(): .ssl needs a server SSLContext");
+  detail::check_tls_timeouts(options.ssl_handshake_timeout, options.ssl_shutdown_timeout, bool(options.ssl));
   if (!path.empty() && path[0] != '\0') {  // a stale socket file from an earlier run goes
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(path.c_str());

@@ -9,6 +9,7 @@
 #include "aio/net/socket_ops.hpp"
 #include "socket_transport.hpp"
 #include "stream_state.hpp"
+#include "tls_internal.hpp"
 
 namespace aio {
 namespace detail {
@@ -448,6 +449,7 @@ Task<> StreamWriter::wait_closed() {
 
 Task<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, int port, OpenConnectionOptions options) {
   if (port < 0 || port > 65535) throw std::invalid_argument("port must be 0-65535");
+  detail::check_tls_timeouts(options.ssl_handshake_timeout, options.ssl_shutdown_timeout, bool(options.ssl));
   GetAddrInfoOptions hints;
   hints.family = options.family;
   hints.type = SOCK_STREAM;
@@ -468,6 +470,7 @@ Task<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, in
     StartTlsOptions tls;
     tls.server_hostname = options.server_hostname.empty() ? host : options.server_hostname;
     tls.ssl_handshake_timeout = options.ssl_handshake_timeout;
+    tls.ssl_shutdown_timeout = options.ssl_shutdown_timeout;
     tls.server_side = false;
     co_await streams.second.start_tls(options.ssl, tls);
   }
@@ -475,6 +478,7 @@ Task<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, in
 }
 
 Task<std::pair<StreamReader, StreamWriter>> open_unix_connection(std::string path, OpenConnectionOptions options) {
+  detail::check_tls_timeouts(options.ssl_handshake_timeout, options.ssl_shutdown_timeout, bool(options.ssl));
   Socket sock(AF_UNIX, SOCK_STREAM);
   co_await sock_connect(sock, std::filesystem::path(path));
   auto streams = detail::make_streams(sock.detach(), options.limit);
@@ -482,6 +486,7 @@ Task<std::pair<StreamReader, StreamWriter>> open_unix_connection(std::string pat
     StartTlsOptions tls;
     tls.server_hostname = options.server_hostname;
     tls.ssl_handshake_timeout = options.ssl_handshake_timeout;
+    tls.ssl_shutdown_timeout = options.ssl_shutdown_timeout;
     tls.server_side = false;
     co_await streams.second.start_tls(options.ssl, tls);
   }

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <climits>
 #include <stdexcept>
 
@@ -60,6 +61,15 @@ std::exception_ptr handshake_error(SSL* ssl, const std::string& hostname) {
         "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: " + what, vr, what));
   }
   return std::make_exception_ptr(ssl_error_from_queue("[SSL] handshake failed"));
+}
+
+/// A number of seconds as Python's str(float) writes it ("60.0", "0.25"), for asyncio's messages.
+std::string python_float(double seconds) {
+  char text[32];
+  auto [end, ec] = std::to_chars(text, text + sizeof text, seconds);
+  std::string out(text, ec == std::errc() ? end : text);
+  if (out.find_first_of(".en") == std::string::npos) out += ".0";
+  return out;
 }
 
 bool is_ip_literal(const std::string& host) {
@@ -249,18 +259,19 @@ class TLSTransport final : public Transport, public Protocol {
   }
 
   /// Takes over the lower transport's protocol; `initial`: bytes already received from it.
-  void start(Protocol* upper, std::string_view initial, std::optional<double> timeout) {
+  /// The timeouts are in seconds (asyncio's ssl_handshake_timeout and ssl_shutdown_timeout).
+  void start(Protocol* upper, std::string_view initial, double handshake_timeout, double shutdown_timeout) {
     upper_ = upper;
+    shutdown_timeout_ = shutdown_timeout;
     add_ref();  // the lower transport's pointer to us, released in connection_lost()
     lower_->set_protocol(this);
     Ref<TLSTransport> keep(this);
-    const double seconds = timeout.value_or(60.0);
-    timer_ = loop_->call_later(seconds, [this, seconds] {
+    // (the timers capture `this`: connection_lost(), which comes before we go, cancels them)
+    timer_ = loop_->call_later(handshake_timeout, [this, handshake_timeout] {
       if (handshake_done_ || failed_) return;
-      char text[64];
-      std::snprintf(text, sizeof text, "%.1f", seconds);
-      fail(std::make_exception_ptr(ConnectionAbortedError(
-          ECONNABORTED, std::string("SSL handshake is taking longer than ") + text + " seconds: aborting the connection")));
+      fail(std::make_exception_ptr(ConnectionAbortedError("SSL handshake is taking longer than " +
+                                                          python_float(handshake_timeout) +
+                                                          " seconds: aborting the connection")));
     });
     if (!initial.empty()) BIO_write(rbio_, initial.data(), static_cast<int>(initial.size()));
     do_handshake();
@@ -274,7 +285,7 @@ class TLSTransport final : public Transport, public Protocol {
   bool is_reading() const noexcept override { return !read_paused_ && !closing_; }
   void pause_reading() override {
     read_paused_ = true;
-    if (!lost_) lower_->pause_reading();
+    if (!lost_ && !shutting_down_) lower_->pause_reading();  // (the peer's close_notify must come in)
   }
   void resume_reading() override {
     if (!read_paused_) return;
@@ -306,18 +317,28 @@ class TLSTransport final : public Transport, public Protocol {
     return lower_->get_write_buffer_limits();
   }
   bool is_closing() const noexcept override { return closing_ || lost_; }
+  /// asyncio's SSL shutdown: our close_notify, then the peer's is awaited (what else comes is
+  /// dropped) for up to ssl_shutdown_timeout, then the transport below closes. A peer that
+  /// never answers: the transport below is aborted and the protocol's connection_lost()
+  /// gets TimeoutError("SSL shutdown timed out").
   void close() override {
     if (closing_) return;
     closing_ = true;
     if (lost_) return;
     Ref<TLSTransport> keep(this);
-    if (handshake_done_ && !failed_) {
-      ERR_clear_error();
-      SSL_shutdown(ssl_);  // our close_notify
-      ERR_clear_error();
-      flush();
-    }
-    lower_->close();
+    if (!handshake_done_ || failed_) return lower_->close();
+    shutting_down_ = true;
+    ERR_clear_error();
+    SSL_shutdown(ssl_);  // our close_notify
+    ERR_clear_error();
+    flush();
+    if (close_notified_ || eof_) return lower_->close();  // the peer's came already (or its EOF)
+    timer_ = loop_->call_later(shutdown_timeout_, [this] {
+      error_ = std::make_exception_ptr(TimeoutError("SSL shutdown timed out"));
+      lower_->abort();
+    });
+    if (read_paused_) lower_->resume_reading();
+    do_read();  // what the peer sent already
   }
   void abort() override {
     closing_ = true;
@@ -325,6 +346,7 @@ class TLSTransport final : public Transport, public Protocol {
   }
   std::any get_extra_info(std::string_view name) const override {
     if (name == "sslcontext") return context_;
+    if (name == "ssl_object") return static_cast<void*>(ssl_);
     if (name == "peercert") {
       X509* cert = handshake_done_ ? SSL_get1_peer_certificate(ssl_) : nullptr;
       if (!cert) return {};
@@ -432,15 +454,17 @@ class TLSTransport final : public Transport, public Protocol {
     fail(error);
   }
 
+  /// Decrypts what came; while shutting down, drops it until the peer's close_notify.
   void do_read() {
     if (!handshake_done_ || failed_ || lost_ || eof_) return;
     Ref<TLSTransport> keep(this);
-    while (!read_paused_ && !failed_ && !lost_) {
-      std::span<char> room = upper_ ? upper_->get_buffer(16384) : std::span<char>(scratch_, sizeof scratch_);
+    while ((shutting_down_ || !read_paused_) && !failed_ && !lost_) {
+      Protocol* to = shutting_down_ ? nullptr : upper_;
+      std::span<char> room = to ? to->get_buffer(16384) : std::span<char>(scratch_, sizeof scratch_);
       ERR_clear_error();
       const int n = SSL_read(ssl_, room.data(), static_cast<int>(std::min<std::size_t>(room.size(), INT_MAX)));
       if (n > 0) {
-        if (upper_) upper_->buffer_updated(static_cast<std::size_t>(n));
+        if (to) to->buffer_updated(static_cast<std::size_t>(n));
         continue;
       }
       const int e = SSL_get_error(ssl_, n);
@@ -449,8 +473,13 @@ class TLSTransport final : public Transport, public Protocol {
         flush();
         eof_ = true;
         close_notified_ = true;
-        if (upper_) upper_->eof_received();
-        close();
+        if (to) to->eof_received();
+        if (shutting_down_) {
+          timer_.cancel();
+          lower_->close();
+        } else {
+          close();
+        }
         return;
       }
       std::exception_ptr error = std::make_exception_ptr(ssl_error_from_queue("[SSL] read failed"));
@@ -514,18 +543,19 @@ class TLSTransport final : public Transport, public Protocol {
   std::vector<char> in_;
   char scratch_[16384];
   std::exception_ptr error_;
+  double shutdown_timeout_ = kSslShutdownTimeout;
   bool handshake_done_ = false;
   bool failed_ = false;
   bool closing_ = false;
   bool lost_ = false;
   bool eof_ = false;
-  bool close_notified_ = false;
+  bool close_notified_ = false;  // the peer's close_notify came
+  bool shutting_down_ = false;   // ours went: waiting for the peer's
   bool read_paused_ = false;
 };
 
-Task<bool> tls_server_handshake(StreamWriter writer, SslOption ssl) {
+Task<bool> tls_server_handshake(StreamWriter writer, SslOption ssl, StartTlsOptions options) {
   try {
-    StartTlsOptions options;
     options.server_side = true;
     co_await writer.start_tls(std::move(ssl), options);
     co_return true;
@@ -534,8 +564,19 @@ Task<bool> tls_server_handshake(StreamWriter writer, SslOption ssl) {
   } catch (const std::exception& e) {
     log(LogLevel::debug, std::string("SSL handshake failed: ") + e.what());
   }
-  writer.transport().abort();
+  writer.transport().close();  // (the connection is closing already: the alert goes out first)
   co_return false;
+}
+
+void check_tls_timeouts(const std::optional<double>& handshake, const std::optional<double>& shutdown, bool ssl) {
+  auto check = [ssl](const std::optional<double>& seconds, const char* name) {
+    if (!seconds) return;
+    if (!ssl) throw std::invalid_argument(std::string(name) + " is only meaningful with ssl");
+    if (!(*seconds > 0))
+      throw std::invalid_argument(std::string(name) + " should be a positive number, got " + python_float(*seconds));
+  };
+  check(handshake, "ssl_handshake_timeout");
+  check(shutdown, "ssl_shutdown_timeout");
 }
 
 }  // namespace detail
@@ -548,6 +589,7 @@ Task<> StreamWriter::start_tls(SslOption ssl, StartTlsOptions options) {
   detail::Ref<detail::StreamState> state(state_);
   Transport* lower = state->transport();
   if (!lower || lower->is_closing() || state->lost()) throw ConnectionResetError("Connection lost");
+  detail::check_tls_timeouts(options.ssl_handshake_timeout, options.ssl_shutdown_timeout, true);
   const SSLContext ctx = ssl.context ? *ssl.context : SSLContext::create_default_context(Purpose::SERVER_AUTH);
   const bool server_side = options.server_side.value_or(ctx.server_side());
   if (server_side && !ctx.server_side()) throw std::invalid_argument("start_tls(): a server needs a Purpose::CLIENT_AUTH context");
@@ -561,7 +603,8 @@ Task<> StreamWriter::start_tls(SslOption ssl, StartTlsOptions options) {
   detail::Ref<detail::TLSTransport> tls(
       new detail::TLSTransport(*state->loop(), detail::Ref<Transport>(lower), ctx, server_side, options.server_hostname));
   state->set_transport(tls);
-  tls->start(state.get(), initial, options.ssl_handshake_timeout);
+  tls->start(state.get(), initial, options.ssl_handshake_timeout.value_or(detail::kSslHandshakeTimeout),
+             options.ssl_shutdown_timeout.value_or(detail::kSslShutdownTimeout));
   co_await tls->handshake();
 }
 

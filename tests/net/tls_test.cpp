@@ -1,6 +1,8 @@
-// TLS over real sockets on 127.0.0.1, both backends, with a CA and a server certificate made
-// at test time by the openssl CLI: verification (chain, hostname), verification off, SNI,
-// ALPN, start_tls, clean shutdown, a malformed handshake, a large transfer.
+// TLS over real sockets on 127.0.0.1, both backends, with a CA and server and client
+// certificates made at test time by the openssl CLI: verification (chain, hostname),
+// verification off, SNI, ALPN, start_tls, client certificates, clean shutdown and its timeout,
+// handshake timeouts, a malformed handshake, a large transfer.
+#include <openssl/ssl.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -15,7 +17,7 @@ namespace {
 
 /// The certificates, made once per test process in a temporary directory.
 struct Certs {
-  std::string dir, ca, server_cert, server_key, other_ca;
+  std::string dir, ca, server_cert, server_key, other_ca, client_cert, client_key;
 
   static const Certs& get() {
     static const Certs certs = make();
@@ -32,6 +34,8 @@ struct Certs {
     c.server_cert = c.dir + "/server.pem";
     c.server_key = c.dir + "/server.key";
     c.other_ca = c.dir + "/other-ca.pem";
+    c.client_cert = c.dir + "/client.pem";
+    c.client_key = c.dir + "/client.key";
     const std::string d = c.dir;
     const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
     const std::string script =
@@ -41,7 +45,9 @@ struct Certs {
         "openssl req" + ec + " -keyout server.key -out server.csr -subj '/CN=localhost' && " +
         "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ext.cnf && " +
         "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 "
-        "-extfile ext.cnf";
+        "-extfile ext.cnf && " +
+        "openssl req" + ec + " -keyout client.key -out client.csr -subj '/CN=aio client' && " +
+        "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2";
     const std::string cmd = "(" + script + ") >'" + d + "/openssl.log' 2>&1";
     if (std::system(cmd.c_str()) != 0) throw std::runtime_error("openssl failed: see " + d + "/openssl.log");
     static std::string made;  // removed when the test process exits
@@ -77,6 +83,22 @@ aio::OpenConnectionOptions tls_options(aio::SSLContext ctx, std::string hostname
   o.ssl = ctx;
   o.server_hostname = std::move(hostname);
   return o;
+}
+
+/// Whether the peer's close_notify reached this end of the connection.
+bool received_close_notify(const aio::StreamWriter& writer) {
+  auto* ssl = static_cast<SSL*>(std::any_cast<void*>(writer.get_extra_info("ssl_object")));
+  return (SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN) != 0;
+}
+
+/// A handler that stops reading (so never answers a close_notify; `deaf` is set then) until
+/// `release` is set.
+aio::ClientConnected deaf_handler(aio::Event& deaf, aio::Event& release) {
+  return [&deaf, &release](aio::StreamReader, aio::StreamWriter w) -> aio::Task<> {
+    w.transport().pause_reading();
+    deaf.set();
+    co_await release.wait();
+  };
 }
 
 }  // namespace
@@ -372,4 +394,173 @@ NET_REAL_TEST(Tls, StartTlsKeepsBufferedHandshakeBytes) {
   co_await writer.wait_closed();
   server.close();
   co_await server.wait_closed();
+}
+
+NET_REAL_TEST(Tls, CloseAwaitsThePeersCloseNotify) {
+  auto server = co_await tls_echo_server(server_context());
+  auto options = tls_options(client_context());
+  auto [reader, writer] = co_await aio::open_connection("127.0.0.1", server.port(), options);
+  writer.write("ping\n");
+  EXPECT_EQ(co_await reader.readline(), "ping\n");
+  writer.close();  // our close_notify; the echo server answers with its own
+  co_await aio::wait_for(writer.wait_closed(), 30.0);
+  EXPECT_TRUE(received_close_notify(writer));
+  EXPECT_FALSE(reader.exception());
+  server.close();
+  co_await server.wait_closed();
+}
+
+NET_REAL_TEST(Tls, ShutdownTimeoutWhenThePeerNeverAnswers) {
+  // (the real clock, with a short ssl_shutdown_timeout: the handshake needs real I/O)
+  aio::Event deaf, release;
+  aio::StartServerOptions sopts;
+  sopts.ssl = server_context();
+  auto server = co_await aio::start_server(deaf_handler(deaf, release), "127.0.0.1", 0, sopts);
+  auto options = tls_options(client_context());
+  options.ssl_shutdown_timeout = 0.2;
+  auto [reader, writer] = co_await aio::open_connection("127.0.0.1", server.port(), options);
+  co_await aio::wait_for(deaf.wait(), 30.0);
+  writer.close();
+  EXPECT_TRUE(writer.is_closing());
+  try {
+    co_await aio::wait_for(writer.wait_closed(), 30.0);  // 30 s: only a hang fails here
+    ADD_FAILURE() << "wait_closed() did not raise";
+  } catch (const aio::TimeoutError& e) {
+    EXPECT_STREQ(e.what(), "SSL shutdown timed out");  // asyncio's
+  }
+  EXPECT_FALSE(received_close_notify(writer));
+  release.set();
+  server.close();
+  co_await aio::wait_for(server.wait_closed(), 30.0);
+}
+
+NET_REAL_TEST(Tls, CloseClientsSendsCloseNotifyAbortClientsDoesNot) {
+  aio::StartServerOptions sopts;
+  sopts.ssl = server_context();
+  sopts.ssl_shutdown_timeout = 5;
+  aio::Event served;  // the server's handshake is over: its handler runs
+  auto reader_handler = [&](aio::StreamReader r, aio::StreamWriter) -> aio::Task<> {
+    served.set();
+    (void)co_await r.read();
+  };
+  auto server = co_await aio::start_server(reader_handler, "127.0.0.1", 0, sopts);
+  for (bool abort : {false, true}) {
+    auto options = tls_options(client_context());
+    auto [reader, writer] = co_await aio::open_connection("127.0.0.1", server.port(), options);
+    co_await aio::wait_for(served.wait(), 30.0);
+    served.clear();
+    if (abort) server.abort_clients();
+    else server.close_clients();
+    // Either way the client reads a clean EOF, as asyncio reports a TLS peer that just closes;
+    // only close_clients() says goodbye with close_notify.
+    EXPECT_EQ(co_await aio::wait_for(reader.read(), 30.0), "");
+    EXPECT_FALSE(reader.exception());
+    EXPECT_EQ(received_close_notify(writer), !abort) << (abort ? "abort_clients" : "close_clients");
+    writer.close();
+    co_await aio::wait_for(writer.wait_closed(), 30.0);
+  }
+  server.close();
+  co_await aio::wait_for(server.wait_closed(), 30.0);
+}
+
+NET_REAL_TEST(Tls, ClientCertificates) {
+  auto sctx = server_context();
+  sctx.verify_mode = aio::CERT_REQUIRED;
+  sctx.load_verify_locations(Certs::get().ca);
+  std::vector<std::string> subjects;
+  auto handler = [&](aio::StreamReader r, aio::StreamWriter w) -> aio::Task<> {
+    auto cert = std::any_cast<aio::PeerCert>(w.get_extra_info("peercert"));
+    subjects.push_back(cert.subject + " by " + cert.issuer);
+    co_await net_test::echo_handler(std::move(r), std::move(w));
+  };
+  aio::StartServerOptions sopts;
+  sopts.ssl = sctx;
+  auto server = co_await aio::start_server(handler, "127.0.0.1", 0, sopts);
+  auto with_cert = client_context();
+  with_cert.load_cert_chain(Certs::get().client_cert, Certs::get().client_key);
+  auto talk = [&](aio::SSLContext ctx) -> aio::Task<std::string> {
+    auto options = tls_options(ctx);
+    auto [reader, writer] = co_await aio::open_connection("127.0.0.1", server.port(), options);
+    writer.write("who am i\n");
+    std::string line = co_await aio::wait_for(reader.readline(), 30.0);
+    writer.close();
+    co_await aio::wait_for(writer.wait_closed(), 30.0);
+    co_return line;
+  };
+  EXPECT_EQ(co_await talk(with_cert), "who am i\n");
+  // Without a certificate: the server refuses it with an alert (in TLS 1.3 the client's
+  // handshake is over by then, so the alert comes as its first read's error).
+  try {
+    co_await talk(client_context());
+    ADD_FAILURE() << "a client without a certificate was served";
+  } catch (const aio::SSLError& e) {
+    EXPECT_EQ(e.reason, "TLSV13_ALERT_CERTIFICATE_REQUIRED") << e.what();
+  }
+  // The server logged it (debug) and serves on.
+  EXPECT_EQ(co_await talk(with_cert), "who am i\n");
+  EXPECT_EQ(subjects, (std::vector<std::string>{"/CN=aio client by /CN=aio test CA", "/CN=aio client by /CN=aio test CA"}));
+  server.close();
+  co_await aio::wait_for(server.wait_closed(), 30.0);
+}
+
+NET_REAL_TEST(Tls, HandshakeTimeouts) {
+  // A server that accepts and never speaks: the client gives up after ssl_handshake_timeout.
+  aio::Socket silent(AF_INET, SOCK_STREAM);
+  const aio::SockAddr loopback{"127.0.0.1", 0};
+  silent.bind(loopback);
+  silent.listen();
+  auto options = tls_options(client_context());
+  options.ssl_handshake_timeout = 0.25;
+  try {
+    co_await aio::wait_for(aio::open_connection("127.0.0.1", silent.getsockname().port, options), 30.0);
+    ADD_FAILURE() << "the handshake did not time out";
+  } catch (const aio::ConnectionAbortedError& e) {
+    EXPECT_STREQ(e.what(), "SSL handshake is taking longer than 0.25 seconds: aborting the connection");
+  }
+  // The same through start_tls on a plain connection.
+  auto [plain_reader, plain_writer] = co_await aio::open_connection("127.0.0.1", silent.getsockname().port);
+  aio::StartTlsOptions tls;
+  tls.server_hostname = "localhost";
+  tls.ssl_handshake_timeout = 0.25;
+  EXPECT_THROW(co_await aio::wait_for(plain_writer.start_tls(client_context(), tls), 30.0), aio::ConnectionAbortedError);
+
+  // A client that connects to a TLS server and never speaks is dropped; no handler runs.
+  int handled = 0;
+  auto handler = [&](aio::StreamReader, aio::StreamWriter) -> aio::Task<> {
+    ++handled;
+    co_return;
+  };
+  aio::StartServerOptions sopts;
+  sopts.ssl = server_context();
+  sopts.ssl_handshake_timeout = 0.25;
+  auto server = co_await aio::start_server(handler, "127.0.0.1", 0, sopts);
+  auto [reader, writer] = co_await aio::open_connection("127.0.0.1", server.port());
+  EXPECT_EQ(co_await aio::wait_for(reader.read(), 30.0), "");
+  EXPECT_TRUE(reader.at_eof());
+  EXPECT_EQ(handled, 0);
+  server.close();
+  co_await aio::wait_for(server.wait_closed(), 30.0);
+}
+
+NET_REAL_TEST(Tls, TimeoutOptionsAreChecked) {
+  // asyncio's ValueErrors.
+  aio::OpenConnectionOptions plain;
+  plain.ssl_handshake_timeout = 5;
+  try {
+    co_await aio::open_connection("127.0.0.1", 1, plain);
+    ADD_FAILURE() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "ssl_handshake_timeout is only meaningful with ssl");
+  }
+  auto negative = tls_options(client_context());
+  negative.ssl_shutdown_timeout = -1;
+  try {
+    co_await aio::open_connection("127.0.0.1", 1, negative);
+    ADD_FAILURE() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "ssl_shutdown_timeout should be a positive number, got -1.0");
+  }
+  aio::StartServerOptions sopts;
+  sopts.ssl_shutdown_timeout = 1;
+  EXPECT_THROW(co_await aio::start_server(net_test::echo_handler, "127.0.0.1", 0, sopts), std::invalid_argument);
 }

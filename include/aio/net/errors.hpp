@@ -49,6 +49,9 @@ class ConnectionResetError : public ConnectionError {
 class ConnectionAbortedError : public ConnectionError {
  public:
   using ConnectionError::ConnectionError;
+  /// what() is just `message` (asyncio's "SSL handshake is taking longer than 60.0 seconds:
+  /// aborting the connection"); errno ECONNABORTED.
+  explicit ConnectionAbortedError(const std::string& message) : ConnectionError(Bare{}, ECONNABORTED, message) {}
 };
 /// EPIPE / ESHUTDOWN: writing to a connection the peer closed.
 class BrokenPipeError : public ConnectionError {

@@ -5,6 +5,7 @@
 
 #include <exception>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,10 @@ struct StartServerOptions {
   bool reuse_port = false;  ///< SO_REUSEPORT: several servers (processes) share the port
   int backlog = 100;
   SslOption ssl{};
+  /// Seconds for a client's TLS handshake (asyncio's 60 when left out): then it is dropped.
+  std::optional<double> ssl_handshake_timeout{};
+  /// Seconds a closing TLS connection waits for the client's close_notify (asyncio's 30).
+  std::optional<double> ssl_shutdown_timeout{};
   std::size_t limit = kDefaultStreamLimit;
   int family = AF_UNSPEC;
   bool reuse_address = true;  ///< SO_REUSEADDR (asyncio's default on Unix)
@@ -57,7 +62,7 @@ class Server {
   void close();
   /// Waits until the server is closed and its last connection is gone.
   Task<> wait_closed();
-  /// Closes (flushing) / aborts every connection (asyncio 3.13).
+  /// Closes (flushing; TLS: with close_notify) / aborts every connection (asyncio 3.13).
   void close_clients();
   void abort_clients();
 

@@ -51,13 +51,17 @@ struct OpenConnectionOptions {
   std::optional<SockAddr> local_addr{};
   std::optional<double> happy_eyeballs_delay{};  ///< seconds between staggered attempts (RFC 8305)
   std::optional<int> interleave{};
+  /// Seconds for the TLS handshake (asyncio's 60 when left out): then ConnectionAbortedError.
   std::optional<double> ssl_handshake_timeout{};
+  /// Seconds close() waits for the peer's close_notify (asyncio's 30 when left out).
+  std::optional<double> ssl_shutdown_timeout{};
 };
 
 /// StreamWriter::start_tls's keyword arguments.
 struct StartTlsOptions {
   std::string server_hostname{};  ///< SNI and the name checked (client side)
   std::optional<double> ssl_handshake_timeout{};  ///< seconds; asyncio's 60 when left out
+  std::optional<double> ssl_shutdown_timeout{};   ///< seconds; asyncio's 30 when left out
   std::optional<bool> server_side{};  ///< left out: the context's side (Purpose::CLIENT_AUTH = server)
 };
 
@@ -174,12 +178,14 @@ class StreamWriter {
   detail::DrainAwaiter drain();
   bool can_write_eof() const noexcept;
   void write_eof();
-  /// Flushes, then closes; wait_closed() waits for the end.
+  /// Flushes, then closes; wait_closed() waits for the end. Over TLS: close_notify, and the
+  /// peer's awaited up to ssl_shutdown_timeout (then wait_closed() raises TimeoutError).
   void close();
   bool is_closing() const noexcept;
   Task<> wait_closed();
   /// "peername"/"sockname" (aio::SockAddr; a path string for Unix sockets), "socket" (fd),
-  /// "sslcontext"/"peercert" (TLS); an empty std::any when unknown.
+  /// TLS: "sslcontext", "peercert" (aio::PeerCert), "cipher", "version", "alpn_protocol",
+  /// "server_hostname", "ssl_object" (the OpenSSL SSL*, as void*); an empty std::any when unknown.
   std::any get_extra_info(std::string_view name) const;
   Transport& transport() const noexcept;
   /// Upgrades the connection to TLS (asyncio's StreamWriter.start_tls): returns once the
