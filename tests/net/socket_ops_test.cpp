@@ -51,22 +51,39 @@ NET_TEST(SockOps, RecvTimeoutKeepsLaterBytes) {
   EXPECT_EQ(got, "late bytes");
 }
 
-NET_TEST(SockOps, CloseWakesWaiters) {
-  aio::Socket listener(AF_INET, SOCK_STREAM);
-  listener.bind(aio::SockAddr{"127.0.0.1", 0});
-  listener.listen();
-  auto accepting = aio::ensure_future(aio::sock_accept(listener));
+namespace {
+
+/// Closes `sock` under the operation `waiting` waits for: it must fail with OSError(EBADF).
+template <class Waiting>
+aio::Task<> expect_woken_by_close(aio::Socket& sock, Waiting waiting) {
   co_await aio::sleep(0);
-  listener.close();
+  sock.close();
   try {
-    co_await accepting;
-    ADD_FAILURE() << "accept on a closed socket returned";
+    co_await waiting;
+    ADD_FAILURE() << "an operation on a closed socket returned";
   } catch (const std::system_error& e) {
     EXPECT_EQ(e.code().value(), EBADF);
     EXPECT_STREQ(e.what(), "[Errno 9] Socket is closed");
   }
+}
+
+}  // namespace
+
+NET_TEST(SockOps, CloseWakesWaiters) {
+  aio::Socket listener(AF_INET, SOCK_STREAM);
+  listener.bind(aio::SockAddr{"127.0.0.1", 0});
+  listener.listen();
+  co_await expect_woken_by_close(listener, aio::ensure_future(aio::sock_accept(listener)));
   EXPECT_THROW(co_await aio::sock_recv(listener, 1), std::system_error);
   EXPECT_EQ(listener.fileno(), -1);
+  // A receive waiting on a connected socket, the same.
+  aio::Socket server(AF_INET, SOCK_STREAM);
+  const aio::SockAddr loopback{"127.0.0.1", 0};
+  server.bind(loopback);
+  server.listen();
+  aio::Socket client(AF_INET, SOCK_STREAM);
+  co_await aio::sock_connect(client, server.getsockname());
+  co_await expect_woken_by_close(client, aio::ensure_future(aio::sock_recv(client, 100)));
 }
 
 NET_TEST(SockOps, ConnectRefused) {

@@ -275,6 +275,35 @@ NET_TEST(Streams, CloseWakesTheReader) {
   EXPECT_THROW(co_await r.readexactly(1), aio::IncompleteReadError);
 }
 
+NET_TEST(Streams, AbortWakesTheDrainer) {
+  // The peer never reads: drain() waits; aborting the transport wakes it with an error.
+  aio::Socket listener(AF_INET, SOCK_STREAM);
+  const aio::SockAddr loopback{"127.0.0.1", 0};
+  listener.bind(loopback);
+  listener.listen();
+  auto [r, w] = co_await aio::open_connection("127.0.0.1", listener.getsockname().port);
+  auto [peer, addr] = co_await aio::sock_accept(listener);
+  aio::StreamWriter out = w;  // (clang 14 cannot capture a structured binding)
+  auto fill = [&]() -> aio::Task<> {
+    const std::string chunk(65536, 'f');
+    for (;;) {
+      out.write(chunk);
+      co_await out.drain();
+    }
+  };
+  auto filling = aio::create_task(fill());
+  co_await aio::sleep(5);  // the kernel's buffers fill up: drain() waits
+  EXPECT_FALSE(filling.done());
+  w.transport().abort();
+  try {
+    co_await aio::wait_for(filling, 5.0);
+    ADD_FAILURE() << "drain() returned after abort()";
+  } catch (const aio::ConnectionResetError& e) {
+    EXPECT_STREQ(e.what(), "Connection lost");  // asyncio's words
+  }
+  EXPECT_EQ(co_await r.read(), "");  // the reader: EOF
+}
+
 NET_TEST(Streams, SecondReaderIsAnError) {
   auto server = co_await echo_server();
   auto [r, w] = co_await aio::open_connection("127.0.0.1", server.port());

@@ -165,6 +165,22 @@ NET_REAL_TEST(Subprocess, WriteEofClosesStdin) {
   co_await aio::wait_for(in.wait_closed(), 30.0);
 }
 
+NET_REAL_TEST(Subprocess, WritingToAnExitedChildIsBrokenPipe) {
+  auto opts = pipes(true, false, false);
+  std::vector<std::string> no_args{};
+  auto proc = co_await aio::create_subprocess_exec(std::string("true"), no_args, opts);
+  EXPECT_EQ(co_await proc.wait(), 0);
+  aio::StreamWriter& in = proc.stdin_stream();
+  try {
+    in.write(std::string(1 << 20, 'x'));  // over the high-water mark: drain() has to wait
+    co_await aio::wait_for(in.drain(), 30.0);
+    ADD_FAILURE() << "drain() to a pipe nobody reads returned";
+  } catch (const aio::BrokenPipeError& e) {
+    EXPECT_EQ(e.code().value(), EPIPE);
+    EXPECT_STREQ(e.what(), "[Errno 32] Broken pipe");
+  }
+}
+
 NET_REAL_TEST(Subprocess, WaitDoesNotLoseOutput) {
   auto opts = pipes(false, true, false);
   auto proc = co_await aio::create_subprocess_shell(std::string("echo before exit"), opts);
