@@ -489,9 +489,12 @@ NET_REAL_TEST(Tls, ClientCertificates) {
   };
   EXPECT_EQ(co_await talk(with_cert), "who am i\n");
   // Without a certificate: the server refuses it with an alert (in TLS 1.3 the client's
-  // handshake is over by then, so the alert comes as its first read's error).
+  // handshake is over by then, so the alert comes as its first read's error). The client
+  // sends nothing: bytes the server would not read could turn its close into a reset.
   try {
-    co_await talk(client_context());
+    auto options = tls_options(client_context());
+    auto [reader, writer] = co_await aio::open_connection("127.0.0.1", server.port(), options);
+    (void)co_await aio::wait_for(reader.read(), 30.0);
     ADD_FAILURE() << "a client without a certificate was served";
   } catch (const aio::SSLError& e) {
     EXPECT_EQ(e.reason, "TLSV13_ALERT_CERTIFICATE_REQUIRED") << e.what();
