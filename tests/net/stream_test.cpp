@@ -275,15 +275,33 @@ NET_TEST(Streams, CloseWakesTheReader) {
   EXPECT_THROW(co_await r.readexactly(1), aio::IncompleteReadError);
 }
 
-NET_TEST(Streams, AbortWakesTheDrainer) {
-  // The peer never reads: drain() waits; aborting the transport wakes it with an error.
+namespace {
+
+/// Streams whose far end is a raw socket the test drives (or leaves unread).
+struct RawPeerConnection {
+  aio::Socket listener;
+  aio::StreamReader reader;
+  aio::StreamWriter writer;
+  aio::Socket peer;
+};
+
+aio::Task<RawPeerConnection> connect_to_raw_peer() {
   aio::Socket listener(AF_INET, SOCK_STREAM);
   const aio::SockAddr loopback{"127.0.0.1", 0};
   listener.bind(loopback);
   listener.listen();
   auto [r, w] = co_await aio::open_connection("127.0.0.1", listener.getsockname().port);
-  auto [peer, addr] = co_await aio::sock_accept(listener);
-  aio::StreamWriter out = w;  // (clang 14 cannot capture a structured binding)
+  auto accepted = co_await aio::sock_accept(listener);
+  co_return RawPeerConnection{std::move(listener), std::move(r), std::move(w), std::move(accepted.first)};
+}
+
+}  // namespace
+
+NET_TEST(Streams, AbortWakesTheDrainer) {
+  // The peer never reads: drain() waits; aborting the transport wakes it with an error.
+  RawPeerConnection c = co_await connect_to_raw_peer();
+  aio::StreamWriter& w = c.writer;
+  aio::StreamWriter out = w;
   auto fill = [&]() -> aio::Task<> {
     const std::string chunk(65536, 'f');
     for (;;) {
@@ -301,7 +319,24 @@ NET_TEST(Streams, AbortWakesTheDrainer) {
   } catch (const aio::ConnectionResetError& e) {
     EXPECT_STREQ(e.what(), "Connection lost");  // asyncio's words
   }
-  EXPECT_EQ(co_await r.read(), "");  // the reader: EOF
+  EXPECT_EQ(co_await c.reader.read(), "");  // the reader: EOF
+}
+
+NET_TEST(Streams, DrainTimeoutLeavesTheWriterUsable) {
+  RawPeerConnection c = co_await connect_to_raw_peer();
+  aio::StreamWriter& w = c.writer;
+  const std::string data = net_test::pattern(16 << 20, 5);  // more than the kernel buffers hold
+  w.write(data);
+  EXPECT_THROW(co_await aio::wait_for(w.drain(), 0.5), aio::TimeoutError);  // nobody reads yet
+  std::string got;
+  auto read_all = [&]() -> aio::Task<> {
+    while (got.size() < data.size()) got += co_await aio::sock_recv(c.peer, 1 << 20);
+  };
+  auto reading = aio::create_task(read_all());
+  co_await aio::wait_for(w.drain(), 30.0);  // the same writer drains once the peer reads
+  co_await aio::wait_for(reading, 30.0);
+  EXPECT_TRUE(got == data);
+  w.close();
 }
 
 NET_TEST(Streams, SecondReaderIsAnError) {

@@ -85,6 +85,14 @@ aio::OpenConnectionOptions tls_options(aio::SSLContext ctx, std::string hostname
   return o;
 }
 
+/// A listening socket that never accepts: connections to it wait for a handshake forever.
+aio::Socket silent_server() {
+  aio::Socket listener(AF_INET, SOCK_STREAM);
+  listener.bind(aio::SockAddr{"127.0.0.1", 0});
+  listener.listen();
+  return listener;
+}
+
 /// Whether the peer's close_notify reached this end of the connection.
 bool received_close_notify(const aio::StreamWriter& writer) {
   auto* ssl = static_cast<SSL*>(std::any_cast<void*>(writer.get_extra_info("ssl_object")));
@@ -508,10 +516,7 @@ NET_REAL_TEST(Tls, ClientCertificates) {
 
 NET_REAL_TEST(Tls, HandshakeTimeouts) {
   // A server that accepts and never speaks: the client gives up after ssl_handshake_timeout.
-  aio::Socket silent(AF_INET, SOCK_STREAM);
-  const aio::SockAddr loopback{"127.0.0.1", 0};
-  silent.bind(loopback);
-  silent.listen();
+  aio::Socket silent = silent_server();
   auto options = tls_options(client_context());
   options.ssl_handshake_timeout = 0.25;
   try {
@@ -543,6 +548,20 @@ NET_REAL_TEST(Tls, HandshakeTimeouts) {
   EXPECT_EQ(handled, 0);
   server.close();
   co_await aio::wait_for(server.wait_closed(), 30.0);
+}
+
+NET_REAL_TEST(Tls, CancelledHandshake) {
+  // wait_for around a TLS connect whose server never answers: TimeoutError, nothing left behind.
+  aio::Socket silent = silent_server();
+  auto options = tls_options(client_context());
+  EXPECT_THROW(co_await aio::wait_for(aio::open_connection("127.0.0.1", silent.getsockname().port, options), 0.2),
+               aio::TimeoutError);
+  auto [plain_reader, plain_writer] = co_await aio::open_connection("127.0.0.1", silent.getsockname().port);
+  aio::StartTlsOptions tls;
+  tls.server_hostname = "localhost";
+  EXPECT_THROW(co_await aio::wait_for(plain_writer.start_tls(client_context(), tls), 0.2), aio::TimeoutError);
+  plain_writer.close();
+  co_await aio::wait_for(plain_writer.wait_closed(), 30.0);
 }
 
 NET_REAL_TEST(Tls, TimeoutOptionsAreChecked) {
