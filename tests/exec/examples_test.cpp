@@ -10,6 +10,7 @@
 #include "exec/cpu_bound.hpp"
 #include "exec/executor_kinds.hpp"
 #include "exec/multiprocess_coroutines.hpp"
+#include "exec/reuse_port_servers.hpp"
 #include "exec/show_perf.hpp"
 #include "exec/to_thread_requests.hpp"
 
@@ -89,4 +90,15 @@ TEST(exec_Examples, MultiprocessCoroutines) {  // seed 002 §7
   for (int i = 0; i < 4; ++i) EXPECT_EQ(lines[i], "process " + std::to_string(i) + ": 100 pages");
   EXPECT_EQ(lines[4], "total: 400 pages");
   EXPECT_TRUE(timing_line(lines[5], "")) << lines[5];
+}
+
+TEST(exec_Examples, ReusePortServers) {  // run_parallel: servers on two loops share a port
+  std::ostringstream out;
+  EXPECT_EQ(reuse_port_servers::main(out), 0);
+  Lines lines = lines_of(out);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0], "every request answered");
+  EXPECT_EQ(lines[1], "every loop served connections");
+  EXPECT_TRUE(timing_line(lines[2], "loop 0: ", " connections")) << lines[2];  // the kernel's split
+  EXPECT_TRUE(timing_line(lines[3], "loop 1: ", " connections")) << lines[3];
 }

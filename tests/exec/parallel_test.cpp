@@ -1,4 +1,5 @@
-// run_parallel: n loops on n threads, cross-loop hand-off, failures and cancellation.
+// run_parallel: n loops on n threads, cross-loop hand-off, servers sharing a port, failures
+// and cancellation.
 #include <aio/testing.hpp>
 #include <signal.h>
 #include <unistd.h>
@@ -8,6 +9,8 @@
 #include <stdexcept>
 #include <thread>
 #include <vector>
+
+#include "exec/reuse_port_servers.hpp"
 
 namespace {
 
@@ -79,6 +82,19 @@ TEST(exec_Parallel, CrossLoopHandOffThroughRunCoroutineThreadsafe) {
     co_return total;
   });
   EXPECT_EQ(results[0], 100 * 10 + 45);
+}
+
+TEST(exec_Parallel, ServersOnSeveralLoopsShareAPortThroughReusePort) {
+  // Connect until every loop has answered at least once: the kernel spreads connections by a
+  // hash of their addresses, so 3000 connections all landing on one of 3 loops does not happen.
+  constexpr int kShards = 3;
+  constexpr int kAtMost = 3000;
+  reuse_port_servers::Tally tally = reuse_port_servers::run(kShards, 50, kAtMost);
+  EXPECT_GE(tally.requests, 50);
+  EXPECT_EQ(tally.answered, tally.requests) << "wrong or missing replies";
+  for (int k = 0; k < kShards; ++k)
+    EXPECT_GT(tally.answered_by[k], 0) << "loop " << k << " answered none of " << tally.requests << " connections";
+  EXPECT_EQ(tally.served, tally.answered_by) << "the loops' own counts differ from what the clients saw";
 }
 
 TEST(exec_Parallel, AFailingShardCancelsTheOthers) {
