@@ -1,8 +1,10 @@
 // Coroutine frames come from per-thread free lists of 16-byte size classes carved out of
 // large blocks: no malloc header per frame and no trip through malloc's bins, which
 // matters when a million small tasks live at once. Freed frames are reused, never
-// returned to the OS (as Seastar and Tokio's slabs do). Sanitizer builds use plain
-// operator new so that use-after-free in a frame is still caught.
+// returned to the OS (as Seastar and Tokio's slabs do): when a thread exits, its free
+// lists and the uncarved rest of its block go to a process-wide pool that the next thread
+// short of frames takes them from. Sanitizer builds use plain operator new so that
+// use-after-free in a frame is still caught.
 #pragma once
 #include <cstddef>
 #include <new>
@@ -34,7 +36,7 @@ class FrameAllocator {
       return f;
     }
     std::size_t bytes = cls * kGranule;
-    if (static_cast<std::size_t>(c.end - c.next) < bytes) refill(c);
+    if (static_cast<std::size_t>(c.end - c.next) < bytes) return allocate_slow(cls);
     void* p = c.next;
     c.next += bytes;
     return p;
@@ -48,22 +50,36 @@ class FrameAllocator {
 #else
     std::size_t cls = (n + kGranule - 1) / kGranule;
     if (cls >= kClasses) return ::operator delete(p);
+    Cache& c = cache;
+    if (!c.enrolled) [[unlikely]] enroll(c);  // a thread may free frames it never allocated
     auto* f = static_cast<FreeFrame*>(p);
-    f->next = cache.free[cls];
-    cache.free[cls] = f;
+    f->next = c.free[cls];
+    c.free[cls] = f;
 #endif
   }
+
+  /// What the pool holds, for tests and benchmarks.
+  struct Stats {
+    std::size_t mapped_bytes = 0;    ///< memory mapped for frames since the process started
+    std::size_t orphaned_lists = 0;  ///< free lists and block rests left by exited threads, not yet taken
+  };
+  static Stats stats();
 
  private:
   struct FreeFrame {
     FreeFrame* next;
   };
-  struct Cache {  // trivially destructible: no thread-exit hook
+  struct Cache {  // trivially destructible: a pthread key, not a C++ destructor, empties it at thread exit
     FreeFrame* free[kClasses];
-    char* next;
+    char* next;  // the uncarved rest of the current block
     char* end;
+    bool enrolled;  // the thread-exit hook is registered
   };
-  static void refill(Cache& c);
+  struct Pool;
+  static Pool& pool();
+  static void* allocate_slow(std::size_t cls);
+  static void enroll(Cache& c);
+  static void release_thread_cache(void* cache) noexcept;
   static inline thread_local Cache cache{};
 };
 
