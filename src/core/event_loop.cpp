@@ -98,7 +98,9 @@ void EventLoop::run_forever() {
       loop->running_ = false;
       loop->stopping_ = false;
       tls_running_loop = nullptr;
-      detail::tls_loop = saved ? saved : loop;
+      // As asyncio's run_forever, which only sets the running loop: having run does not make
+      // this loop the thread's loop (a closed one would be handed out by get_event_loop()).
+      detail::tls_loop = saved;
     }
   } restore{this, saved};
   for (;;) {

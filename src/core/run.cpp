@@ -36,6 +36,7 @@ RunOptions checked(RunOptions options) {
 }  // namespace
 
 Runner::Runner(RunOptions options) : loop_(checked(options)) {
+  set_event_loop(loop_);
   // Only where the user left SIGINT alone, as asyncio.Runner does.
   struct sigaction current {};
   if (on_main_thread() && ::sigaction(SIGINT, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
@@ -55,6 +56,9 @@ Runner::~Runner() {
     sigint_loop.store(nullptr, std::memory_order_release);
   }
   loop_.close();
+  // asyncio.Runner.close() calls set_event_loop(None): neither this closed loop nor the
+  // one set before run() stays the thread's loop.
+  detail::tls_loop = nullptr;
 }
 
 void Runner::run_main(TaskHandle<> main) {

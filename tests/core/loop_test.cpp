@@ -326,6 +326,24 @@ TEST(Loop, OldStyleGetEventLoopAndRunUntilComplete) {
   });
 }
 
+TEST(Loop, HavingRunDoesNotMakeALoopTheThreadsLoop) {
+  // asyncio's run_forever sets only the running loop: afterwards get_event_loop() does not
+  // hand out the loop that ran (here closed), and a loop set before stays the thread's loop.
+  aio_test::on_fresh_thread([] {
+    auto& ran = aio::new_event_loop();
+    EXPECT_EQ(ran.run_until_complete(value_after(0, 1)), 1);
+    ran.close();
+    auto& current = aio::get_event_loop();
+    EXPECT_TRUE(&current != &ran);
+    EXPECT_FALSE(current.is_closed());
+    auto& other = aio::new_event_loop();
+    other.run_until_complete(value_after(0, 2));
+    EXPECT_TRUE(&aio::get_event_loop() == &current);
+    other.close();
+    current.close();
+  });
+}
+
 TEST(Loop, RunUntilCompleteRethrowsAndKeepsTheLoopUsable) {
   auto& loop = aio::new_event_loop();
   auto failing = []() -> aio::Task<int> {

@@ -87,6 +87,20 @@ TEST(Run, NoLoopRunsAfterwards) {
   EXPECT_THROW(aio::get_running_loop(), std::runtime_error);
 }
 
+TEST(Run, ResetsTheThreadsEventLoop) {
+  // asyncio.Runner.close() calls set_event_loop(None): neither run()'s closed loop nor the
+  // loop set before is the thread's loop afterwards.
+  aio_test::on_fresh_thread([] {
+    auto& before = aio::get_event_loop();
+    EXPECT_EQ(aio::run(value_after(0, 1)), 1);
+    auto& after = aio::get_event_loop();
+    EXPECT_TRUE(&after != &before);
+    EXPECT_FALSE(after.is_closed());
+    before.close();
+    after.close();
+  });
+}
+
 TEST(Run, LeftoverTasksAreCancelledAndAwaited) {
   journal().clear();
   aio::testing::run([]() -> aio::Task<> {

@@ -26,7 +26,8 @@ class Runner {
 }  // namespace detail
 
 /// Runs `main` on a new event loop and returns its result (or rethrows its exception).
-/// std::runtime_error when called while a loop runs on this thread.
+/// Afterwards the thread has no loop set (asyncio's set_event_loop(None)): get_event_loop()
+/// makes a new one. std::runtime_error when called while a loop runs on this thread.
 template <class T>
 T run(Task<T> main, RunOptions options = {}) {
   detail::Runner runner(options);
