@@ -43,6 +43,19 @@ AIO_TEST(AsCompleted, HandlesAndAlreadyDone) {
   EXPECT_EQ(seen, (std::vector<int>{0, 10, 20}));
 }
 
+AIO_TEST(AsCompleted, DuplicatesAreAwaitedOnce) {
+  // asyncio's as_completed builds a set: [t, t, u] yields two results.
+  auto twice = aio::create_task(value_after(2, 2));
+  auto done_twice = aio::create_task(value_after(0, 0));
+  auto once = aio::create_task(value_after(1, 1));
+  co_await aio::sleep(0);
+  std::vector<aio::TaskHandle<int>> tasks{twice, done_twice, twice, once, done_twice};
+  std::vector<int> seen;
+  for (auto next : aio::as_completed(tasks)) seen.push_back(co_await next);
+  EXPECT_EQ(seen, (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(aio::get_running_loop().time(), 2.0);
+}
+
 AIO_TEST(AsCompleted, ErrorsAreRethrownInTurn) {
   std::vector<aio::Task<int>> work;
   work.push_back(value_after(2, 2));

@@ -112,6 +112,22 @@ AIO_TEST(Wait, EmptyInputIsAnError) {
   EXPECT_THROW(co_await aio::wait(none), std::invalid_argument);
 }
 
+AIO_TEST(Wait, DuplicatesCollapse) {
+  // asyncio.wait([t, t]) returns done={t}: its input is a set.
+  auto a = aio::create_task(value_after(1, 1));
+  auto b = aio::create_task(value_after(2, 2));
+  std::vector<aio::TaskHandle<int>> tasks{a, b, a, b, a};
+  const aio::WaitOptions first_completed{.return_when = aio::FIRST_COMPLETED};
+  auto [done, pending] = co_await aio::wait(tasks, first_completed);
+  CO_ASSERT_EQ(done.size(), 1u);
+  EXPECT_TRUE(done[0] == a);
+  CO_ASSERT_EQ(pending.size(), 1u);
+  EXPECT_TRUE(pending[0] == b);
+  auto all = co_await aio::wait(tasks);
+  EXPECT_EQ(results(all.done), (std::vector<int>{1, 2}));  // first places kept, in input order
+  EXPECT_TRUE(all.pending.empty());
+}
+
 AIO_TEST(Wait, Futures) {
   auto& loop = aio::get_running_loop();
   std::vector<aio::Future<std::string>> fs{loop.create_future<std::string>(), loop.create_future<std::string>()};

@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "detail/distinct_handles.hpp"
 #include "event_loop.hpp"
 #include "timeout.hpp"
 
@@ -110,7 +111,8 @@ class AsCompletedRange {
 }  // namespace detail
 
 /// `for (auto next : aio::as_completed(tasks)) { T v = co_await next; }` — lazy Tasks are
-/// scheduled at once; with a timeout, awaiting past the deadline raises TimeoutError.
+/// scheduled at once; a handle given twice is awaited once (asyncio builds a set); with a
+/// timeout, awaiting past the deadline raises TimeoutError.
 template <std::ranges::range R>
 [[nodiscard]] auto as_completed(R&& range, AsCompletedOptions options = {}) {
   using Elem = std::ranges::range_value_t<std::remove_cvref_t<R>>;
@@ -120,6 +122,7 @@ template <std::ranges::range R>
     if constexpr (std::is_copy_constructible_v<Elem>) fs.push_back(ensure_future(aw));
     else fs.push_back(ensure_future(std::move(aw)));
   }
+  detail::keep_distinct(fs);
   std::optional<std::int64_t> deadline;
   if (options.timeout) deadline = detail::thread_loop().now_ns() + detail::to_ns(*options.timeout);
   return detail::AsCompletedRange<H>(std::make_shared<detail::CompletionOrder<H>>(std::move(fs), deadline));

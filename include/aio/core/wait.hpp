@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "detail/distinct_handles.hpp"
 #include "event_loop.hpp"
 #include "timeout.hpp"
 
@@ -16,7 +17,8 @@ struct WaitOptions {
   ReturnWhen return_when = ALL_COMPLETED;
 };
 
-/// `auto [done, pending] = co_await aio::wait(tasks)`; both keep the input order.
+/// `auto [done, pending] = co_await aio::wait(tasks)`; both keep the input order, and a task
+/// or future given twice is in them once (asyncio's wait() takes a set).
 template <class T, class H = TaskHandle<T>>
 struct WaitResult {
   std::vector<H> done;
@@ -107,6 +109,7 @@ template <std::ranges::range R>
 [[nodiscard]] auto wait(R&& range, WaitOptions options = {}) {
   using H = std::ranges::range_value_t<std::remove_cvref_t<R>>;
   std::vector<H> fs(std::ranges::begin(range), std::ranges::end(range));
+  detail::keep_distinct(fs);
   return detail::wait_handles<typename H::value_type, H>(std::move(fs), options);
 }
 
