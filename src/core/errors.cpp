@@ -44,16 +44,7 @@ std::string describe(const std::exception_ptr& error) {
   }
 }
 
-bool is_cancelled_error(const std::exception_ptr& error) noexcept {
-  if (!error) return false;
-  try {
-    std::rethrow_exception(error);
-  } catch (const CancelledError&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
+bool is_cancelled_error(const std::exception_ptr& error) noexcept { return detail::holds<CancelledError>(error); }
 
 namespace detail {
 std::string type_name(const std::type_info& type) {

@@ -1,6 +1,13 @@
 #include "aio/core/task_group.hpp"
 
 namespace aio {
+namespace {
+
+/// asyncio's _is_base_error (KeyboardInterrupt, SystemExit: aio has only the first): an
+/// error that ends the group as itself instead of inside an ExceptionGroup.
+bool is_base_error(const std::exception_ptr& error) { return detail::holds<KeyboardInterrupt>(error); }
+
+}  // namespace
 
 TaskGroup::Child::Child(TaskGroup* g, detail::TaskState* s)
     : Completion(&TaskGroup::on_child_done), Runnable(&TaskGroup::run_child_done), group(g), task(s) {}
@@ -59,6 +66,7 @@ void TaskGroup::child_done(Child* c) {
   detail::TaskState& s = *task.state();
   if (s.cancelled() || !s.peek_error()) return;
   errors_.push_back(s.take_error());
+  if (!base_error_ && is_base_error(errors_.back())) base_error_ = errors_.back();
   if (parent_.done()) return;
   if (!aborting_ && !parent_cancel_requested_) {
     // The first failure: stop the siblings and interrupt the body, as asyncio does.
@@ -76,6 +84,7 @@ void TaskGroup::abort() {
 
 Task<> TaskGroup::exit(std::exception_ptr error) {
   exiting_ = true;
+  if (error && !base_error_ && is_base_error(error)) base_error_ = error;
   std::exception_ptr propagate_cancel = is_cancelled_error(error) ? error : nullptr;
   if (error && !aborting_) abort();
   while (children_) {
@@ -90,10 +99,27 @@ Task<> TaskGroup::exit(std::exception_ptr error) {
     }
     all_done_ = {};
   }
+  if (base_error_) {
+    // As asyncio: raised before, and so without, undoing the group's cancel of the parent.
+    report_suppressed(error);
+    std::rethrow_exception(base_error_);
+  }
   if (parent_cancel_requested_ && parent_.uncancel() == 0) propagate_cancel = nullptr;
   if (propagate_cancel && errors_.empty()) std::rethrow_exception(propagate_cancel);
   if (error && !is_cancelled_error(error)) errors_.push_back(error);
   if (!errors_.empty()) throw ExceptionGroup("unhandled errors in a TaskGroup", std::move(errors_));
+}
+
+void TaskGroup::report_suppressed(const std::exception_ptr& body_error) const {
+  // asyncio reports the children's errors this way (gh-135736); the body's error would be
+  // the KeyboardInterrupt's __context__ in Python, so it is reported too: nothing is lost.
+  const std::string message =
+      "TaskGroup task exception was not propagated because the TaskGroup body is being closed with a BaseException";
+  auto& loop = get_running_loop();
+  for (const auto& e : errors_)
+    if (e != base_error_) loop.call_exception_handler({message, e, {}});
+  if (body_error && body_error != base_error_ && !is_cancelled_error(body_error))
+    loop.call_exception_handler({message, body_error, {}});
 }
 
 }  // namespace aio

@@ -453,6 +453,86 @@ AIO_TEST(TaskGroup, ChildErrorAndBodyErrorRaisedOnCancel) {
   EXPECT_EQ(aio::current_task().cancelling(), 0);
 }
 
+// asyncio's TaskGroup raises KeyboardInterrupt (and SystemExit) as itself, not grouped;
+// the errors it would have grouped go to the exception handler instead.
+constexpr const char* kNotPropagated =
+    "TaskGroup task exception was not propagated because the TaskGroup body is being closed with a BaseException";
+
+AIO_TEST(TaskGroup, KeyboardInterruptInTheBodyIsRaisedAsItself) {
+  std::vector<aio_test::HandlerCall> calls;
+  aio_test::capture_exceptions(aio::get_running_loop(), calls);
+  aio::TaskGroup tg;
+  auto body = [](aio::TaskGroup& g) -> aio::Task<> {
+    g.create_task(fail_after(0.1, "crash soon"));
+    try {
+      co_await aio::sleep(10);
+    } catch (const aio::CancelledError&) {
+    }
+    throw aio::KeyboardInterrupt();  // Python's `finally: raise KeyboardInterrupt`
+  };
+  auto interrupt = co_await aio::testing::error_of<aio::KeyboardInterrupt>(aio::with(tg, body));
+  EXPECT_TRUE(interrupt.has_value());
+  CO_ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].message, kNotPropagated);
+  EXPECT_EQ(calls[0].exception, "std::runtime_error('crash soon')");
+}
+
+AIO_TEST(TaskGroup, KeyboardInterruptInAChildIsRaisedAsItself) {
+  std::vector<aio_test::HandlerCall> calls;
+  aio_test::capture_exceptions(aio::get_running_loop(), calls);
+  Lines out;
+  aio::TaskGroup tg;
+  auto body = [&out](aio::TaskGroup& g) -> aio::Task<> {
+    g.create_task(cancellable(&out, "sibling"));
+    g.create_task([]() -> aio::Task<> {
+      co_await aio::sleep(0.1);
+      throw aio::KeyboardInterrupt();
+    }());
+    try {
+      co_await aio::sleep(10);
+    } catch (const aio::CancelledError&) {
+      out.push_back("body cancelled");
+    }
+    throw std::invalid_argument("type error");  // Python's `finally: raise TypeError`
+  };
+  auto interrupt = co_await aio::testing::error_of<aio::KeyboardInterrupt>(aio::with(tg, body));
+  EXPECT_TRUE(interrupt.has_value());
+  EXPECT_EQ(out, (Lines{"sibling cancelled", "body cancelled"}));
+  CO_ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].message, kNotPropagated);
+  EXPECT_EQ(calls[0].exception, "std::invalid_argument('type error')");
+}
+
+AIO_TEST(TaskGroup, FirstKeyboardInterruptWinsAndOtherBaseExceptionsAreGrouped) {
+  // Only KeyboardInterrupt is special: another exception outside std::exception (Python's
+  // test_taskgroup_21a MyBaseExc) is grouped like any error.
+  struct NotAnException {};
+  aio::TaskGroup plain;
+  plain.create_task([]() -> aio::Task<> {
+    throw NotAnException();
+    co_return;
+  }());
+  auto group = co_await aio::testing::error_of<aio::ExceptionGroup>(plain.join());
+  CO_ASSERT_TRUE(group && group->exceptions().size() == 1u);
+  EXPECT_THROW(std::rethrow_exception(group->exceptions()[0]), NotAnException);
+  std::vector<aio_test::HandlerCall> calls;
+  aio_test::capture_exceptions(aio::get_running_loop(), calls);
+  aio::TaskGroup tg;
+  tg.create_task(fail_after(1, "first"));
+  for (int i = 0; i < 2; ++i) {
+    tg.create_task([]() -> aio::Task<> {
+      co_await aio::sleep(1);
+      throw aio::KeyboardInterrupt();
+    }());
+  }
+  tg.create_task(fail_after(1, "last"));
+  EXPECT_TRUE(co_await aio::testing::error_of<aio::KeyboardInterrupt>(tg.join()));
+  std::vector<std::string> reported;  // all but the one raised
+  for (auto& c : calls) reported.push_back(c.exception);
+  EXPECT_EQ(reported, (std::vector<std::string>{"std::runtime_error('first')", "aio::KeyboardInterrupt()",
+                                                "std::runtime_error('last')"}));
+}
+
 AIO_TEST(TaskGroup, OutsideCancelMessageReachesTheAwaiter) {
   auto r = aio::create_task([]() -> aio::Task<> {
     aio::TaskGroup tg;

@@ -57,4 +57,21 @@ std::string describe(const std::exception_ptr& error);
 /// True when `error` holds an aio::CancelledError.
 bool is_cancelled_error(const std::exception_ptr& error) noexcept;
 
+namespace detail {
+
+/// True when `error` holds an E (or a type derived from it).
+template <class E>
+bool holds(const std::exception_ptr& error) noexcept {
+  if (!error) return false;
+  try {
+    std::rethrow_exception(error);
+  } catch (const E&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+}  // namespace detail
+
 }  // namespace aio

@@ -26,7 +26,9 @@ class TaskGroup {
   }
 
   /// Waits for every child (asyncio's __aexit__ without an exception). On the first
-  /// failure the rest are cancelled; then ExceptionGroup("unhandled errors in a TaskGroup").
+  /// failure the rest are cancelled; then ExceptionGroup("unhandled errors in a TaskGroup"),
+  /// except that a KeyboardInterrupt (of a child or the body) is raised as itself, the
+  /// other errors then going to the loop's exception handler.
   Task<> join() { return exit(nullptr); }
 
   Task<TaskGroup&> aenter() { co_return *this; }
@@ -52,11 +54,13 @@ class TaskGroup {
   void check_accepting() const;
   void abort();
   Task<> exit(std::exception_ptr error);
+  void report_suppressed(const std::exception_ptr& body_error) const;
 
   TaskHandle<> parent_;
   Child* children_ = nullptr;
   Child* last_child_ = nullptr;
   std::vector<std::exception_ptr> errors_;
+  std::exception_ptr base_error_;  // the first KeyboardInterrupt: raised as itself, not grouped
   Future<> all_done_;
   bool exiting_ = false;
   bool aborting_ = false;
