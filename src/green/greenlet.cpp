@@ -13,6 +13,8 @@
 #include <cxxabi.h>
 #include <stdexcept>
 
+#include "aio/core/errors.hpp"
+
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
 #define AIO_GREEN_ASAN 1
@@ -131,15 +133,7 @@ void release_stack(void* base, std::size_t bytes) noexcept {
   ts.cache[ts.cache_count++] = {base, bytes};
 }
 
-bool is_greenlet_exit(const std::exception_ptr& e) noexcept {
-  try {
-    std::rethrow_exception(e);
-  } catch (const GreenletExit&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
+bool is_greenlet_exit(const std::exception_ptr& e) noexcept { return aio::detail::holds<GreenletExit>(e); }
 
 }  // namespace
 

@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "../../core/errors.hpp"
 #include "../errors.hpp"
 
 namespace aio {
@@ -172,15 +173,7 @@ class GenHandle {
   std::coroutine_handle<Promise> h_;
 };
 
-inline bool is_generator_exit(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const GeneratorExit&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
+inline bool is_generator_exit(const std::exception_ptr& e) { return holds<GeneratorExit>(e); }
 
 }  // namespace detail
 }  // namespace aio
