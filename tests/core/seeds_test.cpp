@@ -119,6 +119,17 @@ aio::Task<std::string> b(Lines& out) {
   co_return "B";
 }
 
+/// §1's second main(): tasks of a() and b() waited for until `when`, then a line for each
+/// done task ("Task Task-2 result: A") and each pending one, in aio's (input) order.
+aio::Task<aio::WaitResult<std::string>> wait_and_note(Lines& out, aio::ReturnWhen when) {
+  std::vector tasks{aio::create_task(a(out)), aio::create_task(b(out))};
+  const aio::WaitOptions options{.return_when = when};
+  auto result = co_await aio::wait(tasks, options);
+  for (auto& task : result.done) out.push_back("Task " + task.get_name() + " result: " + task.result());
+  for (auto& task : result.pending) out.push_back("Task " + task.get_name() + " pending");
+  co_return result;
+}
+
 /// §4: an async decorator — a function taking a coroutine function, giving one back.
 template <class F>
 auto async_decorator(Lines& out, F func) {
@@ -156,11 +167,7 @@ AIO_TEST(Seed002, GatherOfCoroutines) {  // §1, first main()
 
 AIO_TEST(Seed002, WaitDonePending) {  // §1, second main()
   Lines out;
-  auto task1 = aio::create_task(seed002::a(out));
-  auto task2 = aio::create_task(seed002::b(out));
-  std::vector tasks{task1, task2};
-  auto [done, pending] = co_await aio::wait(tasks, {.return_when = aio::ALL_COMPLETED});
-  for (auto& task : done) out.push_back("Task " + task.get_name() + " result: " + task.result());
+  auto [done, pending] = co_await seed002::wait_and_note(out, aio::ALL_COMPLETED);
   EXPECT_TRUE(pending.empty());
   // asyncio's `done` is a set (any order); aio keeps the input order, so the lines are fixed
   EXPECT_EQ(out, (Lines{"Coro a is running", "Coro b is running", "Coro b is done", "Coro a is done",
@@ -169,15 +176,10 @@ AIO_TEST(Seed002, WaitDonePending) {  // §1, second main()
 
 AIO_TEST(Seed002, WaitFirstCompleted) {
   Lines out;
-  auto task1 = aio::create_task(seed002::a(out));
-  auto task2 = aio::create_task(seed002::b(out));
-  std::vector tasks{task1, task2};
-  auto [done, pending] = co_await aio::wait(tasks, {.return_when = aio::FIRST_COMPLETED});
-  for (auto& task : done) out.push_back("Task " + task.get_name() + " result: " + task.result());
-  for (auto& task : pending) out.push_back("Task " + task.get_name() + " pending");
+  auto [done, pending] = co_await seed002::wait_and_note(out, aio::FIRST_COMPLETED);
   EXPECT_EQ(out, (Lines{"Coro a is running", "Coro b is running", "Coro b is done", "Task Task-3 result: B",
                         "Task Task-2 pending"}));
-  co_await task1;
+  co_await pending[0];  // task1
 }
 
 AIO_TEST(Seed002, CreateTaskThenAwait) {  // §1, third and fourth main()
@@ -261,6 +263,25 @@ aio::Task<int> request() {
   co_return 200;
 }
 
+/// The seed's journal of a task, made by `make_task(coroutine)`, that the thread's loop runs.
+template <class MakeTask>
+Lines repr_before_and_after(MakeTask make_task) {
+  Lines out;
+  auto coroutine = execute(out, 1);
+  out.push_back("After calling execute");
+  auto task = make_task(std::move(coroutine));
+  out.push_back("Task: " + repr(task));
+  auto& loop = aio::get_event_loop();
+  loop.run_until_complete(task);
+  out.push_back("Task: " + repr(task));
+  out.push_back("After calling loop");
+  loop.close();
+  return out;
+}
+
+const Lines kReprJournal{"After calling execute", "Task: <Task pending name='Task-1'>", "Number: 1",
+                         "Task: <Task finished name='Task-1' result=1>", "After calling loop"};
+
 }  // namespace seed004
 
 TEST(Seed004, RunUntilCompleteOfACoroutine) {
@@ -278,35 +299,18 @@ TEST(Seed004, RunUntilCompleteOfACoroutine) {
 
 TEST(Seed004, TaskReprBeforeAndAfter) {
   aio_test::on_fresh_thread([] {
-    Lines out;
-    auto coroutine = seed004::execute(out, 1);
-    out.push_back("After calling execute");
-    auto& loop = aio::get_event_loop();
-    auto task = loop.create_task(std::move(coroutine));
-    out.push_back("Task: " + repr(task));
-    loop.run_until_complete(task);
-    out.push_back("Task: " + repr(task));
-    out.push_back("After calling loop");
-    EXPECT_EQ(out, (Lines{"After calling execute", "Task: <Task pending name='Task-1'>", "Number: 1",
-                          "Task: <Task finished name='Task-1' result=1>", "After calling loop"}));
-    loop.close();
+    auto out = seed004::repr_before_and_after(
+        [](aio::Task<int> coroutine) { return aio::get_event_loop().create_task(std::move(coroutine)); });
+    EXPECT_EQ(out, seed004::kReprJournal);
   });
 }
 
 TEST(Seed004, EnsureFutureBeforeTheLoopIsTakenOut) {
   aio_test::on_fresh_thread([] {
-    Lines out;
-    auto coroutine = seed004::execute(out, 1);
-    out.push_back("After calling execute");
-    auto task = aio::ensure_future(std::move(coroutine));  // no loop yet: the thread's loop is made
-    out.push_back("Task: " + repr(task));
-    auto& loop = aio::get_event_loop();
-    loop.run_until_complete(task);
-    out.push_back("Task: " + repr(task));
-    out.push_back("After calling loop");
-    EXPECT_EQ(out, (Lines{"After calling execute", "Task: <Task pending name='Task-1'>", "Number: 1",
-                          "Task: <Task finished name='Task-1' result=1>", "After calling loop"}));
-    loop.close();
+    // no loop yet: ensure_future makes the thread's loop
+    auto out = seed004::repr_before_and_after(
+        [](aio::Task<int> coroutine) { return aio::ensure_future(std::move(coroutine)); });
+    EXPECT_EQ(out, seed004::kReprJournal);
   });
 }
 

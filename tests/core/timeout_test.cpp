@@ -38,6 +38,34 @@ aio::Task<int> swallow_cancel() {
   co_return 42;
 }
 
+/// Awaits `make()` (built inside the co_await: wait_for's awaitable cannot move) and notes
+/// the error that ends it, "TimeoutError" or "CancelledError", which goes on.
+template <class F>
+aio::Task<int> noting_the_error(F make, Lines& out) {
+  try {
+    co_return co_await make();
+  } catch (const aio::TimeoutError&) {
+    out.push_back("TimeoutError");
+    throw;
+  } catch (const aio::CancelledError&) {
+    out.push_back("CancelledError");
+    throw;
+  }
+}
+
+/// The inner scope of the nesting tests: sleeps 10 s under `inner` and notes how that
+/// ended, "inner TimeoutError" or "inner CancelledError" (which goes on).
+aio::Task<> sleep_noting_how_it_ends(aio::Timeout& inner, Lines& out) {
+  try {
+    co_await aio::with(inner, [](aio::Timeout&) -> aio::Task<> { co_await aio::sleep(10); });
+  } catch (const aio::TimeoutError&) {
+    out.push_back("inner TimeoutError");
+  } catch (const aio::CancelledError&) {
+    out.push_back("inner CancelledError");
+    throw;
+  }
+}
+
 double now() { return aio::get_running_loop().time(); }
 
 }  // namespace
@@ -154,17 +182,7 @@ AIO_TEST(WaitFor, FailureInTime) {
 AIO_TEST(WaitFor, OuterTaskCancelledMidWaitForRaisesCancelledError) {
   Lines out;
   auto inner = aio::create_task(slow_to_cancel(&out, 100));
-  auto outer = aio::create_task([](aio::TaskHandle<int> in, Lines* o) -> aio::Task<int> {
-    try {
-      co_return co_await aio::wait_for(in, 50);
-    } catch (const aio::TimeoutError&) {
-      o->push_back("TimeoutError");
-      throw;
-    } catch (const aio::CancelledError&) {
-      o->push_back("CancelledError");
-      throw;
-    }
-  }(inner, &out));
+  auto outer = aio::create_task(noting_the_error([inner] { return aio::wait_for(inner, 50); }, out));
   co_await aio::sleep(5);
   outer.cancel();
   EXPECT_THROW(co_await outer, aio::CancelledError);
@@ -177,17 +195,7 @@ AIO_TEST(WaitFor, OuterTaskCancelledMidWaitForRaisesCancelledError) {
 AIO_TEST(WaitFor, OuterCancelledAtTheDeadlineStaysCancelled) {
   // The deadline and an outside cancel() in the same iteration: cancellation wins.
   Lines out;
-  auto outer = aio::create_task([](Lines* o) -> aio::Task<int> {
-    try {
-      co_return co_await aio::wait_for(value_after(100, 1), 5);
-    } catch (const aio::TimeoutError&) {
-      o->push_back("TimeoutError");
-      throw;
-    } catch (const aio::CancelledError&) {
-      o->push_back("CancelledError");
-      throw;
-    }
-  }(&out));
+  auto outer = aio::create_task(noting_the_error([] { return aio::wait_for(value_after(100, 1), 5); }, out));
   aio::get_running_loop().call_at(now() + 5, [outer] { outer.cancel(); });
   EXPECT_THROW(co_await outer, aio::CancelledError);
   EXPECT_EQ(out, Lines{"CancelledError"});
@@ -355,14 +363,7 @@ AIO_TEST(Timeout, NestedOuterExpiresFirst) {
   Lines out;
   try {
     co_await aio::with(outer, [&](aio::Timeout&) -> aio::Task<> {
-      try {
-        co_await aio::with(inner, [](aio::Timeout&) -> aio::Task<> { co_await aio::sleep(10); });
-      } catch (const aio::TimeoutError&) {
-        out.push_back("inner TimeoutError");  // must not happen: the inner deadline did not pass
-      } catch (const aio::CancelledError&) {
-        out.push_back("inner CancelledError");
-        throw;
-      }
+      co_await sleep_noting_how_it_ends(inner, out);  // "inner TimeoutError" must not happen here
     });
   } catch (const aio::TimeoutError&) {
     out.push_back("outer TimeoutError");
@@ -378,11 +379,7 @@ AIO_TEST(Timeout, NestedInnerExpiresFirst) {
   auto inner = aio::timeout(1);
   Lines out;
   co_await aio::with(outer, [&](aio::Timeout&) -> aio::Task<> {
-    try {
-      co_await aio::with(inner, [](aio::Timeout&) -> aio::Task<> { co_await aio::sleep(10); });
-    } catch (const aio::TimeoutError&) {
-      out.push_back("inner TimeoutError");
-    }
+    co_await sleep_noting_how_it_ends(inner, out);
     co_await aio::sleep(1);  // the outer scope goes on
     out.push_back("outer body done");
   });
@@ -397,14 +394,7 @@ AIO_TEST(Timeout, NestedSameDeadline) {
   Lines out;
   try {
     co_await aio::with(outer, [&](aio::Timeout&) -> aio::Task<> {
-      try {
-        co_await aio::with(inner, [](aio::Timeout&) -> aio::Task<> { co_await aio::sleep(10); });
-      } catch (const aio::TimeoutError&) {
-        out.push_back("inner TimeoutError");
-      } catch (const aio::CancelledError&) {
-        out.push_back("inner CancelledError");
-        throw;
-      }
+      co_await sleep_noting_how_it_ends(inner, out);
       co_await aio::sleep(0);  // the outer deadline also passed: cancelled here
       out.push_back("not reached");
     });

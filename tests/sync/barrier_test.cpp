@@ -2,11 +2,15 @@
 #include <aio/sync.hpp>
 
 #include <algorithm>
+#include <cstddef>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "sync_helpers.hpp"
 
 using sync_test::repr;
+using sync_test::throws;
 using sync_test::tick;
 
 namespace {
@@ -17,6 +21,85 @@ std::vector<aio::TaskHandle<>> make_tasks(int n, F& coro) {
   std::vector<aio::TaskHandle<>> tasks;
   for (int i = 0; i < n; ++i) tasks.push_back(aio::create_task(coro()));
   return tasks;
+}
+
+aio::Task<int> wait_at(aio::Barrier& barrier) { co_return co_await barrier.wait(); }
+
+/// Starts `work` as a task and lets every ready task run once: it gets to the barrier (or through).
+template <class T>
+aio::Task<aio::TaskHandle<T>> start(aio::Task<T> work) {
+  auto task = aio::create_task(std::move(work));
+  co_await tick();
+  co_return task;
+}
+
+/// Waits at the barrier: true when it raised BrokenBarrierError, false when it let us pass.
+aio::Task<bool> wait_broken(aio::Barrier& barrier) {
+  try {
+    co_await barrier.wait();
+  } catch (const aio::BrokenBarrierError&) {
+    co_return true;
+  }
+  co_return false;
+}
+
+enum class Ending { reset, abort };
+/// How many tasks a barrier broke at their first and at their second wait.
+struct BrokenCounts {
+  std::size_t first = 0;
+  std::size_t second = 0;
+};
+
+/// CPython's test_{reset,abort}_barrier_when_tasks_half_draining_half_blocking: N tasks
+/// pass the barrier; the first N / 2 out wait at it again, the others reset or abort it.
+aio::Task<BrokenCounts> half_draining_half_blocking(aio::Barrier& barrier, Ending ending) {
+  BrokenCounts broken;
+  const int blocking_tasks = N / 2;
+  int count = 0;
+  auto coro = [&]() -> aio::Task<> {
+    const bool broken_at_first = co_await wait_broken(barrier);
+    if (broken_at_first) {
+      ++broken.first;
+      if (ending == Ending::reset) co_await barrier.wait();  // still waiting when reset: wait again to reach parties
+      co_return;
+    }
+    if (++count > blocking_tasks) {
+      if (ending == Ending::abort) {
+        co_await barrier.abort();  // BrokenBarrierError for every task
+      } else {
+        co_await barrier.reset();  // BrokenBarrierError for the waiting tasks
+        co_await barrier.wait();
+      }
+      co_return;
+    }
+    const bool broken_at_second = co_await wait_broken(barrier);
+    if (broken_at_second) ++broken.second;
+  };
+  co_await aio::gather(make_tasks(N, coro));
+  co_return broken;
+}
+
+/// How many tasks passed a barrier twice, and how many it broke.
+struct PassCounts {
+  std::size_t passed = 0;
+  std::size_t broken = 0;
+};
+
+/// CPython's test_abort_barrier_when_exception: of the tasks passing the barrier, the one
+/// with index N / 2 fails before waiting again and aborts the barrier for the others.
+aio::Task<> pass_twice_or_abort(aio::Barrier& barrier, PassCounts& counts) {
+  bool failed = false;
+  try {
+    int i = co_await barrier.wait();
+    if (i == N / 2) throw std::runtime_error("boom");
+    co_await barrier.wait();
+    ++counts.passed;
+  } catch (const aio::BrokenBarrierError&) {
+    ++counts.broken;
+  } catch (const std::runtime_error&) {
+    failed = true;
+  }
+  if (failed) co_await barrier.abort();
 }
 }  // namespace
 
@@ -69,12 +152,9 @@ AIO_TEST(Barrier, FillingOneTask) {
 
 AIO_TEST(Barrier, FillingOneTaskTwice) {
   aio::Barrier barrier(1);
-  auto wait = [&]() -> aio::Task<int> { co_return co_await barrier.wait(); };
-  auto t1 = aio::create_task(wait());
-  co_await tick();
+  auto t1 = co_await start(wait_at(barrier));
   EXPECT_EQ(barrier.n_waiting(), 0);
-  auto t2 = aio::create_task(wait());
-  co_await tick();
+  auto t2 = co_await start(wait_at(barrier));
   EXPECT_EQ(t1.result(), t2.result());
   EXPECT_EQ(t1.done(), t2.done());
   EXPECT_EQ(barrier.n_waiting(), 0);
@@ -82,15 +162,11 @@ AIO_TEST(Barrier, FillingOneTaskTwice) {
 
 AIO_TEST(Barrier, FillingTaskByTask) {
   aio::Barrier barrier(3);
-  auto wait = [&]() -> aio::Task<int> { co_return co_await barrier.wait(); };
-  auto t1 = aio::create_task(wait());
-  co_await tick();
+  auto t1 = co_await start(wait_at(barrier));
   EXPECT_EQ(barrier.n_waiting(), 1);
-  auto t2 = aio::create_task(wait());
-  co_await tick();
+  auto t2 = co_await start(wait_at(barrier));
   EXPECT_EQ(barrier.n_waiting(), 2);
-  auto t3 = aio::create_task(wait());
-  co_await tick();
+  auto t3 = co_await start(wait_at(barrier));
   co_await aio::gather(t1, t2, t3);
   EXPECT_EQ(barrier.n_waiting(), 0);
   EXPECT_FALSE(barrier.broken());
@@ -150,24 +226,16 @@ AIO_TEST(Barrier, FillingTasksCancelOne) {
     co_await barrier.wait();
     results.push_back(true);
   };
-  auto t1 = aio::create_task(coro());
-  co_await tick();
+  auto t1 = co_await start(coro());
   EXPECT_EQ(barrier.n_waiting(), 1);
-  auto t2 = aio::create_task(coro());
-  co_await tick();
+  auto t2 = co_await start(coro());
   EXPECT_EQ(barrier.n_waiting(), 2);
   t1.cancel();
   co_await tick();
   EXPECT_EQ(barrier.n_waiting(), 1);  // the cancelled task left the count
-  bool cancelled = false;
-  try {
-    co_await t1;
-  } catch (const aio::CancelledError&) {
-    cancelled = true;
-  }
+  bool cancelled = co_await throws<aio::CancelledError>([&] { return t1; });
   EXPECT_TRUE(cancelled && t1.cancelled());
-  auto t3 = aio::create_task(coro());
-  co_await tick();
+  auto t3 = co_await start(coro());
   EXPECT_EQ(barrier.n_waiting(), 2);
   auto t4 = aio::create_task(coro());
   co_await aio::gather(t2, t3, t4);
@@ -178,9 +246,7 @@ AIO_TEST(Barrier, FillingTasksCancelOne) {
 
 AIO_TEST(Barrier, ResetBarrier) {
   aio::Barrier barrier(1);
-  auto reset = [&]() -> aio::Task<> { co_await barrier.reset(); };
-  aio::create_task(reset());
-  co_await tick();
+  co_await start(barrier.reset());
   EXPECT_EQ(barrier.n_waiting(), 0);
   EXPECT_FALSE(barrier.broken());
 }
@@ -189,16 +255,12 @@ AIO_TEST(Barrier, ResetWhileTasksWaiting) {
   aio::Barrier barrier(N);
   std::vector<bool> results;
   auto coro = [&]() -> aio::Task<> {
-    try {
-      co_await barrier.wait();
-    } catch (const aio::BrokenBarrierError&) {
-      results.push_back(true);
-    }
+    const bool broken = co_await wait_broken(barrier);
+    if (broken) results.push_back(true);
   };
   auto tasks = make_tasks(N - 1, coro);
   co_await tick();
-  auto reset = [&]() -> aio::Task<> { co_await barrier.reset(); };
-  aio::create_task(reset());
+  aio::create_task(barrier.reset());
   co_await aio::gather(tasks);
   EXPECT_EQ(results.size(), std::size_t(N - 1));
   EXPECT_EQ(barrier.n_waiting(), 0);
@@ -232,37 +294,9 @@ AIO_TEST(Barrier, ResetWhenTasksHalfDraining) {
 
 AIO_TEST(Barrier, ResetWhenTasksHalfDrainingHalfBlocking) {
   aio::Barrier barrier(N);
-  std::vector<bool> results1, results2;
-  const int blocking_tasks = N / 2;
-  int count = 0;
-  auto coro = [&]() -> aio::Task<> {
-    bool broken = false;
-    try {
-      co_await barrier.wait();
-    } catch (const aio::BrokenBarrierError&) {
-      broken = true;
-    }
-    if (broken) {
-      results1.push_back(true);  // still waiting when reset: wait again to reach parties
-      co_await barrier.wait();
-      co_return;
-    }
-    if (++count > blocking_tasks) {
-      co_await barrier.reset();  // BrokenBarrierError for the waiting tasks
-      co_await barrier.wait();
-    } else {
-      bool broken2 = false;
-      try {
-        co_await barrier.wait();
-      } catch (const aio::BrokenBarrierError&) {
-        broken2 = true;
-      }
-      if (broken2) results2.push_back(true);
-    }
-  };
-  co_await aio::gather(make_tasks(N, coro));
-  EXPECT_EQ(results1.size(), std::size_t(blocking_tasks));
-  EXPECT_TRUE(results2.empty());
+  auto broken = co_await half_draining_half_blocking(barrier, Ending::reset);
+  EXPECT_EQ(broken.first, std::size_t(N / 2));
+  EXPECT_EQ(broken.second, 0u);
   EXPECT_EQ(barrier.n_waiting(), 0);
   EXPECT_FALSE(barrier.broken());
 }
@@ -284,8 +318,7 @@ AIO_TEST(Barrier, ResetWhileTasksWaitingAndWaitingAgain) {
     results2.push_back(true);
   };
   auto tasks = make_tasks(N - 1, coro1);
-  auto reset = [&]() -> aio::Task<> { co_await barrier.reset(); };
-  aio::create_task(reset());
+  aio::create_task(barrier.reset());
   co_await tick();
   aio::create_task(coro2());
   co_await aio::gather(tasks);
@@ -325,9 +358,7 @@ AIO_TEST(Barrier, ResetWhileTasksDraining) {
 
 AIO_TEST(Barrier, AbortBarrier) {
   aio::Barrier barrier(1);
-  auto abort = [&]() -> aio::Task<> { co_await barrier.abort(); };
-  aio::create_task(abort());
-  co_await tick();
+  co_await start(barrier.abort());
   EXPECT_EQ(barrier.n_waiting(), 0);
   EXPECT_TRUE(barrier.broken());
   bool broken = false;
@@ -341,92 +372,43 @@ AIO_TEST(Barrier, AbortBarrier) {
 
 AIO_TEST(Barrier, AbortWhenTasksHalfDrainingHalfBlocking) {
   aio::Barrier barrier(N);
-  std::vector<bool> results1, results2;
-  const int blocking_tasks = N / 2;
-  int count = 0;
-  auto coro = [&]() -> aio::Task<> {
-    bool broken = false;
-    try {
-      co_await barrier.wait();
-    } catch (const aio::BrokenBarrierError&) {
-      broken = true;
-    }
-    if (broken) {
-      results1.push_back(true);
-      co_return;
-    }
-    if (++count > blocking_tasks) {
-      co_await barrier.abort();  // BrokenBarrierError for every task
-    } else {
-      bool broken2 = false;
-      try {
-        co_await barrier.wait();
-      } catch (const aio::BrokenBarrierError&) {
-        broken2 = true;
-      }
-      if (broken2) results2.push_back(true);
-    }
-  };
-  co_await aio::gather(make_tasks(N, coro));
+  auto broken = co_await half_draining_half_blocking(barrier, Ending::abort);
   EXPECT_TRUE(barrier.broken());
-  EXPECT_EQ(results1.size(), std::size_t(blocking_tasks));
-  EXPECT_EQ(results2.size(), std::size_t(N - blocking_tasks - 1));
+  EXPECT_EQ(broken.first, std::size_t(N / 2));
+  EXPECT_EQ(broken.second, std::size_t(N - N / 2 - 1));
   EXPECT_EQ(barrier.n_waiting(), 0);
   EXPECT_EQ(repr(barrier).find("resetting"), std::string::npos);
 }
 
 AIO_TEST(Barrier, AbortWhenException) {
   aio::Barrier barrier(N);
-  std::vector<bool> results1, results2;
-  auto coro = [&]() -> aio::Task<> {
-    bool failed = false;
-    try {
-      int i = co_await barrier.wait();
-      if (i == N / 2) throw std::runtime_error("boom");
-      co_await barrier.wait();
-      results1.push_back(true);
-    } catch (const aio::BrokenBarrierError&) {
-      results2.push_back(true);
-    } catch (const std::runtime_error&) {
-      failed = true;
-    }
-    if (failed) co_await barrier.abort();
-  };
+  PassCounts counts;
+  auto coro = [&]() -> aio::Task<> { co_await pass_twice_or_abort(barrier, counts); };
   co_await aio::gather(make_tasks(N, coro));
   EXPECT_TRUE(barrier.broken());
-  EXPECT_TRUE(results1.empty());
-  EXPECT_EQ(results2.size(), std::size_t(N - 1));
+  EXPECT_EQ(counts.passed, 0u);
+  EXPECT_EQ(counts.broken, std::size_t(N - 1));
   EXPECT_EQ(barrier.n_waiting(), 0);
 }
 
 AIO_TEST(Barrier, AbortWhenExceptionThenResetting) {
   aio::Barrier barrier1(N);
   aio::Barrier barrier2(N);
-  std::vector<bool> results1, results2, results3;
+  PassCounts counts;
+  std::size_t passed_after_reset = 0;
   auto coro = [&]() -> aio::Task<> {
-    bool failed = false;
-    try {
-      int i = co_await barrier1.wait();
-      if (i == N / 2) throw std::runtime_error("boom");
-      co_await barrier1.wait();
-      results1.push_back(true);
-    } catch (const aio::BrokenBarrierError&) {
-      results2.push_back(true);
-    } catch (const std::runtime_error&) {
-      failed = true;
-    }
-    if (failed) co_await barrier1.abort();
+    co_await pass_twice_or_abort(barrier1, counts);
     // synchronise, reset barrier1 (nobody inside), synchronise again, then pass it
     int i = co_await barrier2.wait();
     if (i == N / 2) co_await barrier1.reset();
     co_await barrier2.wait();
     co_await barrier1.wait();
-    results3.push_back(true);
+    ++passed_after_reset;
   };
   co_await aio::gather(make_tasks(N, coro));
   EXPECT_FALSE(barrier1.broken());
-  EXPECT_TRUE(results1.empty());
-  EXPECT_EQ(results2.size(), std::size_t(N - 1));
-  EXPECT_EQ(results3.size(), std::size_t(N));
+  EXPECT_EQ(counts.passed, 0u);
+  EXPECT_EQ(counts.broken, std::size_t(N - 1));
+  EXPECT_EQ(passed_after_reset, std::size_t(N));
   EXPECT_EQ(barrier1.n_waiting(), 0);
 }

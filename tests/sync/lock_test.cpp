@@ -2,6 +2,7 @@
 // Lib/test/test_asyncio/test_locks.py, plus hold() guards and fairness.
 #include <aio/sync.hpp>
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,60 @@
 using sync_test::repr;
 using sync_test::throws;
 using sync_test::tick;
+
+namespace {
+
+/// CPython's condition waiter: takes the lock, waits, notes `n` once woken and lets go.
+aio::Task<bool> note_when_notified(aio::Condition& cond, std::vector<int>& result, int n) {
+  co_await cond.acquire();
+  const bool woken = co_await cond.wait();
+  if (woken) {
+    result.push_back(n);
+    cond.release();
+  }
+  co_return true;
+}
+
+/// notify(n) from a task, which must hold the lock for it.
+aio::Task<> notify_holding_the_lock(aio::Condition& cond, std::size_t n = 1) {
+  co_await cond.acquire();
+  cond.notify(n);
+  cond.release();
+}
+
+/// Every task is done and returned true.
+template <class... H>
+bool all_returned_true(const H&... tasks) {
+  return ((tasks.done() && tasks.result()) && ...);
+}
+
+/// CPython's test_release_no_waiters, for a Lock or a Semaphore.
+template <class L>
+aio::Task<> release_no_waiters(L& lock) {
+  co_await lock.acquire();
+  EXPECT_TRUE(lock.locked());
+  lock.release();
+  EXPECT_FALSE(lock.locked());
+}
+
+/// CPython's test_acquire_cancel and test_wait_cancel: a task waiting in `wait()` is
+/// cancelled from a callback; true when awaiting it then raises CancelledError.
+template <class F>
+aio::Task<bool> cancelled_while_waiting(F& wait) {
+  auto task = aio::create_task(wait());
+  aio::get_running_loop().call_soon([task] { task.cancel(); });
+  co_return co_await throws<aio::CancelledError>([&] { return task; });
+}
+
+/// CPython's acquiring coroutine: takes `lock` (a Lock or a Semaphore) and notes `n`.
+template <class L>
+aio::Task<bool> note_when_acquired(L& lock, std::vector<int>& result, int n) {
+  const bool acquired = co_await lock.acquire();
+  if (acquired) result.push_back(n);
+  co_return true;
+}
+
+}  // namespace
 
 // ---- Lock --------------------------------------------------------------------------------
 
@@ -31,10 +86,7 @@ AIO_TEST(Lock, Acquire) {
   aio::Lock lock;
   std::vector<int> result;
   EXPECT_TRUE(co_await lock.acquire());
-  auto c = [&](int n) -> aio::Task<bool> {
-    if (co_await lock.acquire()) result.push_back(n);
-    co_return true;
-  };
+  auto c = [&](int n) { return note_when_acquired(lock, result, n); };
   auto t1 = aio::create_task(c(1));
   auto t2 = aio::create_task(c(2));
   co_await tick();
@@ -51,18 +103,14 @@ AIO_TEST(Lock, Acquire) {
   lock.release();
   co_await tick();
   EXPECT_EQ(result, (std::vector<int>{1, 2, 3}));
-  EXPECT_TRUE(t1.done() && t1.result());
-  EXPECT_TRUE(t2.done() && t2.result());
-  EXPECT_TRUE(t3.done() && t3.result());
+  EXPECT_TRUE(all_returned_true(t1, t2, t3));
 }
 
 AIO_TEST(Lock, AcquireCancel) {
   aio::Lock lock;
   co_await lock.acquire();
   auto acquire = [&]() -> aio::Task<bool> { co_return co_await lock.acquire(); };
-  auto task = aio::create_task(acquire());
-  aio::get_running_loop().call_soon([task] { task.cancel(); });
-  EXPECT_TRUE(co_await throws<aio::CancelledError>([&] { return task; }));
+  EXPECT_TRUE(co_await cancelled_while_waiting(acquire));
   EXPECT_EQ(repr(lock), "<Lock [locked]>");  // no waiter left
 }
 
@@ -160,10 +208,7 @@ TEST(Lock, ReleaseNotAcquired) {
 
 AIO_TEST(Lock, ReleaseNoWaiters) {
   aio::Lock lock;
-  co_await lock.acquire();
-  EXPECT_TRUE(lock.locked());
-  lock.release();
-  EXPECT_FALSE(lock.locked());
+  co_await release_no_waiters(lock);
 }
 
 AIO_TEST(Lock, Hold) {
@@ -342,18 +387,14 @@ AIO_TEST(Condition, Wait) {
   co_await tick();
   EXPECT_EQ(result, (std::vector<int>{1, 2, 3}));
   EXPECT_TRUE(cond.locked());
-  EXPECT_TRUE(t1.done() && t1.result());
-  EXPECT_TRUE(t2.done() && t2.result());
-  EXPECT_TRUE(t3.done() && t3.result());
+  EXPECT_TRUE(all_returned_true(t1, t2, t3));
 }
 
 AIO_TEST(Condition, WaitCancel) {
   aio::Condition cond;
   co_await cond.acquire();
   auto wait = [&]() -> aio::Task<bool> { co_return co_await cond.wait(); };
-  auto t = aio::create_task(wait());
-  aio::get_running_loop().call_soon([t] { t.cancel(); });
-  EXPECT_TRUE(co_await throws<aio::CancelledError>([&] { return t; }));
+  EXPECT_TRUE(co_await cancelled_while_waiting(wait));
   EXPECT_EQ(repr(cond), "<Condition [locked]>");  // no waiter left, the lock taken back
 }
 
@@ -421,15 +462,11 @@ AIO_TEST(Condition, WaitFor) {
   auto t = aio::create_task(c());
   co_await tick();
   EXPECT_EQ(result, std::vector<int>{});
-  co_await cond.acquire();
-  cond.notify();
-  cond.release();
+  co_await notify_holding_the_lock(cond);
   co_await tick();
   EXPECT_EQ(result, std::vector<int>{});  // woken, predicate still false: waits again
   presult = true;
-  co_await cond.acquire();
-  cond.notify();
-  cond.release();
+  co_await notify_holding_the_lock(cond);
   co_await tick();
   EXPECT_EQ(result, std::vector<int>{1});
   EXPECT_TRUE(t.done() && t.result());
@@ -446,22 +483,12 @@ AIO_TEST(Condition, WaitForUnacquired) {
 AIO_TEST(Condition, Notify) {
   aio::Condition cond;
   std::vector<int> result;
-  auto c = [&](int n) -> aio::Task<bool> {
-    co_await cond.acquire();
-    if (co_await cond.wait()) {
-      result.push_back(n);
-      cond.release();
-    }
-    co_return true;
-  };
-  auto t1 = aio::create_task(c(1));
-  auto t2 = aio::create_task(c(2));
-  auto t3 = aio::create_task(c(3));
+  auto t1 = aio::create_task(note_when_notified(cond, result, 1));
+  auto t2 = aio::create_task(note_when_notified(cond, result, 2));
+  auto t3 = aio::create_task(note_when_notified(cond, result, 3));
   co_await tick();
   EXPECT_EQ(result, std::vector<int>{});
-  co_await cond.acquire();
-  cond.notify(1);
-  cond.release();
+  co_await notify_holding_the_lock(cond, 1);
   co_await tick();
   EXPECT_EQ(result, std::vector<int>{1});
   co_await cond.acquire();
@@ -476,16 +503,8 @@ AIO_TEST(Condition, Notify) {
 AIO_TEST(Condition, NotifyAll) {
   aio::Condition cond;
   std::vector<int> result;
-  auto c = [&](int n) -> aio::Task<bool> {
-    co_await cond.acquire();
-    if (co_await cond.wait()) {
-      result.push_back(n);
-      cond.release();
-    }
-    co_return true;
-  };
-  auto t1 = aio::create_task(c(1));
-  auto t2 = aio::create_task(c(2));
+  auto t1 = aio::create_task(note_when_notified(cond, result, 1));
+  auto t2 = aio::create_task(note_when_notified(cond, result, 2));
   co_await tick();
   EXPECT_EQ(result, std::vector<int>{});
   co_await cond.acquire();
@@ -618,11 +637,7 @@ AIO_TEST(Semaphore, Acquire) {
   EXPECT_TRUE(co_await sem.acquire());
   EXPECT_TRUE(co_await sem.acquire());
   EXPECT_FALSE(sem.locked());
-  auto c = [&](int n) -> aio::Task<bool> {
-    co_await sem.acquire();
-    result.push_back(n);
-    co_return true;
-  };
+  auto c = [&](int n) { return note_when_acquired(sem, result, n); };
   auto t1 = aio::create_task(c(1));
   auto t2 = aio::create_task(c(2));
   auto t3 = aio::create_task(c(3));
@@ -652,9 +667,7 @@ AIO_TEST(Semaphore, AcquireCancel) {
   aio::Semaphore sem;
   co_await sem.acquire();
   auto acquire = [&]() -> aio::Task<bool> { co_return co_await sem.acquire(); };
-  auto t = aio::create_task(acquire());
-  aio::get_running_loop().call_soon([t] { t.cancel(); });
-  EXPECT_TRUE(co_await throws<aio::CancelledError>([&] { return t; }));
+  EXPECT_TRUE(co_await cancelled_while_waiting(acquire));
   EXPECT_EQ(repr(sem), "<Semaphore [locked]>");
 }
 
@@ -735,10 +748,7 @@ AIO_TEST(BoundedSemaphore, Hold) {
 
 AIO_TEST(Semaphore, ReleaseNoWaiters) {
   aio::Semaphore sem;
-  co_await sem.acquire();
-  EXPECT_TRUE(sem.locked());
-  sem.release();
-  EXPECT_FALSE(sem.locked());
+  co_await release_no_waiters(sem);
 }
 
 AIO_TEST(Semaphore, AcquireFifoOrder) {
@@ -792,11 +802,7 @@ AIO_TEST(Semaphore, AcquireFifoOrder2) {
 AIO_TEST(Semaphore, AcquireFifoOrder3) {
   aio::Semaphore sem(0);
   std::vector<int> result;
-  auto c = [&](int n) -> aio::Task<bool> {
-    co_await sem.acquire();
-    result.push_back(n);
-    co_return true;
-  };
+  auto c = [&](int n) { return note_when_acquired(sem, result, n); };
   auto t1 = aio::create_task(c(1));
   auto t2 = aio::create_task(c(2));
   auto t3 = aio::create_task(c(3));

@@ -12,6 +12,39 @@ using sync_test::repr;
 using sync_test::throws;
 using sync_test::tick;
 
+namespace {
+
+/// CPython's test_order: puts 1, 3, 2 into `q`.
+template <class Q>
+aio::Task<> put_1_3_2(Q& q) {
+  for (int i : {1, 3, 2}) co_await q.put(i);
+}
+
+/// The next `n` items of `q`, in the order get() gives them.
+template <class Q>
+aio::Task<std::vector<int>> get_n(Q& q, int n) {
+  std::vector<int> items;
+  for (int i = 0; i < n; ++i) items.push_back(co_await q.get());
+  co_return items;
+}
+
+/// A getter that notes "name=item" in `got` once it has its item.
+aio::Task<> get_noted(aio::Queue<int>& q, std::vector<std::string>& got, std::string name) {
+  int v = co_await q.get();
+  got.push_back(name + "=" + std::to_string(v));
+}
+
+/// Starts a noting getter for each name, in order, and lets them all wait in get().
+aio::Task<std::vector<aio::TaskHandle<>>> start_getters(aio::Queue<int>& q, std::vector<std::string>& got,
+                                                        std::vector<std::string> names) {
+  std::vector<aio::TaskHandle<>> getters;
+  for (auto& name : names) getters.push_back(aio::create_task(get_noted(q, got, name)));
+  co_await tick();
+  co_return getters;
+}
+
+}  // namespace
+
 // ---- basics ---------------------------------------------------------------------------
 
 TEST(Queue, ReprAndSize) {
@@ -61,9 +94,8 @@ TEST(Queue, Full) {
 
 AIO_TEST(Queue, Order) {
   aio::Queue<int> q;
-  for (int i : {1, 3, 2}) co_await q.put(i);
-  std::vector<int> items;
-  for (int i = 0; i < 3; ++i) items.push_back(co_await q.get());
+  co_await put_1_3_2(q);
+  auto items = co_await get_n(q, 3);
   EXPECT_EQ(items, (std::vector<int>{1, 3, 2}));
 }
 
@@ -239,36 +271,25 @@ AIO_TEST(QueueGet, CancelDropsNoItemManyPendingReaders) {
 AIO_TEST(QueueGet, GettersWokenInFifoOrder) {
   aio::Queue<int> q;
   std::vector<std::string> got;
-  auto get = [&](std::string name) -> aio::Task<> {
-    int v = co_await q.get();
-    got.push_back(name + "=" + std::to_string(v));
-  };
-  auto a = aio::create_task(get("a"));
-  auto b = aio::create_task(get("b"));
-  auto c = aio::create_task(get("c"));
-  co_await tick();
+  const std::vector<std::string> names{"a", "b", "c"};
+  auto getters = co_await start_getters(q, got, names);
   for (int i = 1; i <= 3; ++i) q.put_nowait(i);
-  co_await aio::gather(a, b, c);
+  co_await aio::gather(getters);
   EXPECT_EQ(got, (std::vector<std::string>{"a=1", "b=2", "c=3"}));
 }
 
 AIO_TEST(QueueGet, WokenGetterThatLostItsItemWaitsAgainAtTheBack) {
   aio::Queue<int> q;
   std::vector<std::string> got;
-  auto get = [&](std::string name) -> aio::Task<> {
-    int v = co_await q.get();
-    got.push_back(name + "=" + std::to_string(v));
-  };
-  auto a = aio::create_task(get("a"));
-  auto b = aio::create_task(get("b"));
-  co_await tick();
+  const std::vector<std::string> names{"a", "b"};
+  auto getters = co_await start_getters(q, got, names);
   q.put_nowait(1);               // wakes a
   EXPECT_EQ(q.get_nowait(), 1);  // ... but we take the item before a runs
   co_await tick();
   EXPECT_EQ(repr(q), "<Queue maxsize=0 _getters[2] tasks=1>");  // a waits again, behind b
   q.put_nowait(2);
   q.put_nowait(3);
-  co_await aio::gather(a, b);
+  co_await aio::gather(getters);
   EXPECT_EQ(got, (std::vector<std::string>{"b=2", "a=3"}));
 }
 
@@ -421,18 +442,16 @@ AIO_TEST(QueuePut, WokenPutterThatLostItsSlotWaitsAgainAtTheBack) {
 
 AIO_TEST(LifoQueue, Order) {
   aio::LifoQueue<int> q;
-  for (int i : {1, 3, 2}) co_await q.put(i);
+  co_await put_1_3_2(q);
   EXPECT_EQ(repr(q), "<LifoQueue maxsize=0 _queue=[1, 3, 2] tasks=3>");
-  std::vector<int> items;
-  for (int i = 0; i < 3; ++i) items.push_back(co_await q.get());
+  auto items = co_await get_n(q, 3);
   EXPECT_EQ(items, (std::vector<int>{2, 3, 1}));
 }
 
 AIO_TEST(PriorityQueue, Order) {
   aio::PriorityQueue<int> q;
-  for (int i : {1, 3, 2}) co_await q.put(i);
-  std::vector<int> items;
-  for (int i = 0; i < 3; ++i) items.push_back(co_await q.get());
+  co_await put_1_3_2(q);
+  auto items = co_await get_n(q, 3);
   EXPECT_EQ(items, (std::vector<int>{1, 2, 3}));
 }
 
