@@ -2,23 +2,28 @@
 // loop iteration together with the wait for completions (io_uring_submit_and_wait_timeout).
 //   - recv_stream is a multishot recv on a provided-buffer ring (registered with
 //     io_uring_register_buf_ring; liburing 2.3 has no io_uring_setup_buf_ring, so the ring is
-//     mmap()ed here): the kernel picks a buffer, the bytes are copied to the consumer, the
-//     buffer goes straight back to the ring;
+//     mmap()ed here): the kernel picks a buffer, the bytes are handed to the consumer (deliver,
+//     else copied into its buffer()), the buffer goes straight back to the ring;
 //   - accept_stream is a multishot accept;
 //   - large sends go out as SEND_ZC, until the kernel reports that it copied anyway (loopback);
 //   - watch() is a one-shot POLL_ADD re-armed after each report, which keeps epoll's
 //     level-triggered meaning for the modules that watch descriptors themselves (c-ares);
+//   - an fd given to start() goes into the ring's table of registered files (slot = fd, by a
+//     FILES_UPDATE SQE queued before the operation's) and its SQEs name it as a fixed file,
+//     which spares the kernel a file lookup and reference per operation; close() empties it;
 //   - the ring is created single-issuer with deferred task work and enabled by the thread
 //     that first polls it (the loop's thread).
 // user_data: an IoOp* (8-byte aligned), a WatchRec* | 1, kWakeData, or 0 (ignored).
 #include <liburing.h>
 #include <poll.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/eventfd.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -56,6 +61,7 @@ constexpr unsigned kBufGroup = 0;
 constexpr unsigned kBufCount = 256;          // power of two
 constexpr unsigned kBufSize = 16 * 1024;
 constexpr std::size_t kZcThreshold = 64 * 1024;
+constexpr rlim_t kMaxFixedFiles = 65536;
 
 struct WatchRec {
   int fd = -1;
@@ -120,6 +126,7 @@ class UringPoller final : public Poller {
       if (!why.empty()) return false;
     }
     if (!setup_buffers(why)) return false;
+    setup_fixed_files();
     wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wake_fd_ < 0) {
       why = std::string("eventfd: ") + std::strerror(errno);
@@ -190,6 +197,7 @@ class UringPoller final : public Poller {
 
   void start(IoOp* op) override {
     if (op->fd < 0) throw std::invalid_argument("start(): negative file descriptor");
+    register_file(op->fd);
     op->poller_flags = kRunning;
     op->poller_result = 0;
     ++running_;
@@ -218,7 +226,25 @@ class UringPoller final : public Poller {
   }
 
   void close(int fd) noexcept override {
-    if (fd >= 0) ::close(fd);
+    if (fd < 0) return;
+    if (static_cast<std::size_t>(fd) < fixed_.size() && fixed_[fd]) {
+      // The table holds a reference of its own: the socket only closes once its slot is empty.
+      static int no_file = -1;
+      io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+      if (!sqe && !disabled_) {
+        io_uring_submit(&ring_);
+        sqe = io_uring_get_sqe(&ring_);
+      }
+      if (sqe) {
+        io_uring_prep_files_update(sqe, &no_file, 1, fd);
+        io_uring_sqe_set_data64(sqe, 0);
+        sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+      } else {
+        io_uring_register_files_update(&ring_, static_cast<unsigned>(fd), &no_file, 1);
+      }
+      fixed_[fd] = false;
+    }
+    ::close(fd);
   }
 
  private:
@@ -252,6 +278,28 @@ class UringPoller final : public Poller {
                             static_cast<unsigned short>(i), io_uring_buf_ring_mask(kBufCount), static_cast<int>(i));
     io_uring_buf_ring_advance(buf_ring_, kBufCount);
     return true;
+  }
+
+  /// A sparse table of registered files, one slot per possible fd (up to the fd limit): fds
+  /// beyond it, or all of them when the kernel refuses the table, go by their number.
+  void setup_fixed_files() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+    const auto slots = static_cast<unsigned>(std::min<rlim_t>(limit.rlim_cur, kMaxFixedFiles));
+    if (io_uring_register_files_sparse(&ring_, slots) != 0) return;
+    fixed_.assign(slots, false);
+    fixed_fds_ = std::make_unique<int[]>(slots);
+  }
+
+  /// Puts fd in its slot, by an SQE that runs before the ones queued after it.
+  void register_file(int fd) {
+    if (static_cast<std::size_t>(fd) >= fixed_.size() || fixed_[fd]) return;
+    fixed_fds_[fd] = fd;  // read by the kernel when it runs the SQE
+    io_uring_sqe* sqe = get_sqe();
+    io_uring_prep_files_update(sqe, &fixed_fds_[fd], 1, fd);
+    io_uring_sqe_set_data64(sqe, 0);
+    sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+    fixed_[fd] = true;
   }
 
   /// The thread that polls first owns a single-issuer ring.
@@ -317,6 +365,7 @@ class UringPoller final : public Poller {
         io_uring_prep_multishot_accept(sqe, op->fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         break;
     }
+    if (static_cast<std::size_t>(op->fd) < fixed_.size() && fixed_[op->fd]) sqe->flags |= IOSQE_FIXED_FILE;
     io_uring_sqe_set_data64(sqe, reinterpret_cast<std::uint64_t>(op));
     op->poller_flags |= kArmed;
   }
@@ -418,11 +467,18 @@ class UringPoller final : public Poller {
     if (res > 0) {
       if (flags & IORING_CQE_F_BUFFER) {
         unsigned bid = flags >> IORING_CQE_BUFFER_SHIFT;
-        std::span<char> into = op->buffer(op, static_cast<std::size_t>(res));
-        std::memcpy(into.data(), bufs_ + static_cast<std::size_t>(bid) * kBufSize, static_cast<std::size_t>(res));
+        const char* bytes = bufs_ + static_cast<std::size_t>(bid) * kBufSize;
+        const auto n = static_cast<std::size_t>(res);
+        if (op->deliver) {
+          op->deliver(op, {bytes, n});
+        } else {
+          std::memcpy(op->buffer(op, n).data(), bytes, n);
+          op->done(op, res, true);
+        }
         recycle(bid);
+      } else {
+        op->done(op, res, true);
       }
-      op->done(op, res, true);
       return continue_stream(op);
     }
     if (flags & IORING_CQE_F_BUFFER) recycle(flags >> IORING_CQE_BUFFER_SHIFT);
@@ -469,6 +525,8 @@ class UringPoller final : public Poller {
   std::size_t running_ = 0;
   std::size_t watch_count_ = 0;
   std::vector<std::unique_ptr<WatchRec>> watches_;
+  std::vector<bool> fixed_;           // fd -> in its slot of the registered-file table
+  std::unique_ptr<int[]> fixed_fds_;  // what the queued FILES_UPDATE SQEs read
 };
 
 }  // namespace

@@ -29,6 +29,7 @@ SocketTransport::SocketTransport(EventLoop& loop, int fd, bool is_socket)
       send_op_(is_socket ? IoOp::Kind::send : IoOp::Kind::write, &SocketTransport::on_sent, this) {
   recv_op_.fd = send_op_.fd = fd;
   recv_op_.buffer = &SocketTransport::on_buffer;
+  recv_op_.deliver = &SocketTransport::on_deliver;
   if (is_socket_) {
     sockaddr_storage a{};
     socklen_t len = sizeof a;
@@ -121,6 +122,11 @@ std::span<char> SocketTransport::on_buffer(IoOp* op, std::size_t min_size) {
   if (self->protocol_ && !self->lost_) return self->protocol_->get_buffer(min_size);
   if (self->scratch_.size() < min_size || self->scratch_.size() < 4096) self->scratch_.resize(std::max<std::size_t>(min_size, 4096));
   return {self->scratch_.data(), self->scratch_.size()};
+}
+
+void SocketTransport::on_deliver(IoOp* op, std::span<const char> bytes) {
+  auto* self = static_cast<Op*>(op)->owner;
+  if (self->protocol_ && !self->lost_) self->protocol_->data_received({bytes.data(), bytes.size()});
 }
 
 void SocketTransport::on_recv(IoOp* op, int result, bool more) {

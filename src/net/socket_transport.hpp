@@ -58,6 +58,7 @@ class SocketTransport final : public Transport, public Closable {
   void shutdown_abort() noexcept override;
 
   static std::span<char> on_buffer(IoOp* op, std::size_t min_size);
+  static void on_deliver(IoOp* op, std::span<const char> bytes);
   static void on_recv(IoOp* op, int result, bool more);
   static void on_sent(IoOp* op, int result, bool more);
 

@@ -89,8 +89,12 @@ class StreamState final : public Protocol {
   EventLoop* loop() const noexcept { return loop_; }
 
   // Protocol
-  std::span<char> get_buffer(std::size_t size_hint) override { return buffer_.prepare(size_hint); }
+  std::span<char> get_buffer(std::size_t size_hint) override {
+    spill_chunk();
+    return buffer_.prepare(size_hint);
+  }
   void buffer_updated(std::size_t nbytes) override;
+  void data_received(std::string_view data) override;
   bool eof_received() override;
   void connection_lost(std::exception_ptr error) override;
   void pause_writing() override { write_paused_ = true; }
@@ -100,10 +104,10 @@ class StreamState final : public Protocol {
   void feed_data(std::string_view data);
   void feed_eof();
   void set_exception(std::exception_ptr error);
-  bool at_eof() const noexcept { return eof_ && buffer_.empty(); }
+  bool at_eof() const noexcept { return eof_ && buffer_.empty() && chunk_.empty(); }
   std::exception_ptr exception() const noexcept { return error_; }
   std::size_t limit() const noexcept { return limit_; }
-  std::size_t buffered() const noexcept { return buffer_.size(); }
+  std::size_t buffered() const noexcept { return buffer_.size() + chunk_.size(); }
 
   /// Whether `a` can finish now (never consumes anything).
   bool ready_for(StreamReadAwaiter& a);
@@ -128,6 +132,13 @@ class StreamState final : public Protocol {
   void wake_reader() noexcept;
   void wake_drainers() noexcept;
   void maybe_resume_transport();
+  /// Moves a chunk handed over whole (data_received) into the buffer, behind nothing: every
+  /// path but read()'s fast one sees all the bytes in buffer_.
+  void spill_chunk() {
+    if (chunk_.empty()) return;
+    buffer_.append(chunk_);
+    chunk_.clear();
+  }
   /// readuntil: where the separator starts (npos: not yet; the scan goes on from a.scan_).
   std::size_t find_separator(StreamReadAwaiter& a) const;
 
@@ -135,6 +146,9 @@ class StreamState final : public Protocol {
   std::uint32_t refs_ = 0;
   std::size_t limit_;
   ByteBuffer buffer_;
+  // Bytes that came whole from the transport's memory while a read() waited on an empty
+  // buffer: read() takes the string as it is, one copy instead of two (buffer_ is then empty).
+  std::string chunk_;
   std::exception_ptr error_;
   Ref<Transport> transport_;
   StreamReadAwaiter* reader_ = nullptr;

@@ -34,6 +34,15 @@ void StreamState::buffer_updated(std::size_t nbytes) {
   }
 }
 
+void StreamState::data_received(std::string_view data) {
+  if (data.empty()) return;
+  const bool taken_whole = reader_ && reader_->mode_ == StreamReadAwaiter::Mode::some && !error_ && buffer_.empty() &&
+                           chunk_.empty() && (reader_->n_ < 0 || static_cast<std::size_t>(reader_->n_) >= data.size());
+  if (!taken_whole) return Protocol::data_received(data);
+  chunk_.assign(data);
+  wake_reader();
+}
+
 bool StreamState::eof_received() {
   feed_eof();
   return true;  // half-close: the writer may go on (asyncio's StreamReaderProtocol without TLS)
@@ -61,6 +70,7 @@ void StreamState::resume_writing() {
 
 void StreamState::feed_data(std::string_view data) {
   if (data.empty()) return;
+  spill_chunk();
   buffer_.append(data);
   buffer_updated(0);
 }
@@ -154,6 +164,8 @@ std::size_t StreamState::find_separator(StreamReadAwaiter& a) const {
 bool StreamState::ready_for(StreamReadAwaiter& a) {
   using Mode = StreamReadAwaiter::Mode;
   if (error_) return true;
+  if (a.mode_ == Mode::some && !chunk_.empty()) return true;
+  spill_chunk();
   switch (a.mode_) {
     case Mode::some:
       return a.n_ == 0 || !buffer_.empty() || eof_;
@@ -176,6 +188,12 @@ std::string StreamState::take_for(StreamReadAwaiter& a) {
   if ((a.mode_ == Mode::until || a.mode_ == Mode::line) && a.separator_.empty())
     throw std::invalid_argument("Separator should be at least one-byte string");
   if (error_) std::rethrow_exception(error_);
+  if (a.mode_ == Mode::some && !chunk_.empty() && (a.n_ < 0 || static_cast<std::size_t>(a.n_) >= chunk_.size())) {
+    std::string out = std::move(chunk_);
+    chunk_.clear();
+    return out;
+  }
+  spill_chunk();
   switch (a.mode_) {
     case Mode::some: {
       if (a.n_ == 0) return {};

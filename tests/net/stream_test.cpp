@@ -18,6 +18,24 @@ aio::Task<aio::Server> echo_server(std::string host = "127.0.0.1") {
   co_return co_await aio::start_server(net_test::echo_handler, host, 0);
 }
 
+/// Streams whose far end is a raw socket the test drives (or leaves unread).
+struct RawPeerConnection {
+  aio::Socket listener;
+  aio::StreamReader reader;
+  aio::StreamWriter writer;
+  aio::Socket peer;
+};
+
+aio::Task<RawPeerConnection> connect_to_raw_peer() {
+  aio::Socket listener(AF_INET, SOCK_STREAM);
+  const aio::SockAddr loopback{"127.0.0.1", 0};
+  listener.bind(loopback);
+  listener.listen();
+  auto [r, w] = co_await aio::open_connection("127.0.0.1", listener.getsockname().port);
+  auto accepted = co_await aio::sock_accept(listener);
+  co_return RawPeerConnection{std::move(listener), std::move(r), std::move(w), std::move(accepted.first)};
+}
+
 }  // namespace
 
 NET_TEST(Streams, EchoOverIPv4) {
@@ -137,12 +155,8 @@ NET_TEST(Streams, LimitOverrun) {
 }
 
 NET_TEST(Streams, PeerResetsMidRead) {
-  // A raw listening socket: the test decides when the peer resets (SO_LINGER 0 + close = RST).
-  aio::Socket listener(AF_INET, SOCK_STREAM);
-  listener.bind(aio::SockAddr{"127.0.0.1", 0});
-  listener.listen();
-  auto [r, w] = co_await aio::open_connection("127.0.0.1", listener.getsockname().port);
-  auto [peer, addr] = co_await aio::sock_accept(listener);
+  // A raw peer: the test decides when it resets (SO_LINGER 0 + close = RST).
+  auto [listener, r, w, peer] = co_await connect_to_raw_peer();
   co_await aio::sock_sendall(peer, "partial");
   EXPECT_EQ(co_await r.readexactly(7), "partial");
   auto reading = aio::ensure_future(r.read(100));
@@ -158,11 +172,7 @@ NET_TEST(Streams, PeerResetsMidRead) {
 }
 
 NET_TEST(Streams, WriteToResetPeerRaisesOnDrain) {
-  aio::Socket listener(AF_INET, SOCK_STREAM);
-  listener.bind(aio::SockAddr{"127.0.0.1", 0});
-  listener.listen();
-  auto [r, w] = co_await aio::open_connection("127.0.0.1", listener.getsockname().port);
-  auto [peer, addr] = co_await aio::sock_accept(listener);
+  auto [listener, r, w, peer] = co_await connect_to_raw_peer();
   linger l{1, 0};
   ::setsockopt(peer.fileno(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
   peer.close();
@@ -227,11 +237,7 @@ NET_TEST(Streams, SlowReaderBackPressure) {
 }
 
 NET_TEST(Streams, CancelledReadLosesNothing) {
-  aio::Socket listener(AF_INET, SOCK_STREAM);
-  listener.bind(aio::SockAddr{"127.0.0.1", 0});
-  listener.listen();
-  auto [r, w] = co_await aio::open_connection("127.0.0.1", listener.getsockname().port);
-  auto [peer, addr] = co_await aio::sock_accept(listener);
+  auto [listener, r, w, peer] = co_await connect_to_raw_peer();
   co_await aio::sock_sendall(peer, "12345");
   EXPECT_THROW(co_await aio::wait_for(r.readexactly(10), 0.5), aio::TimeoutError);
   EXPECT_THROW(co_await aio::wait_for(r.readline(), 0.5), aio::TimeoutError);
@@ -246,6 +252,37 @@ NET_TEST(Streams, CancelledReadLosesNothing) {
   EXPECT_TRUE(pending.cancelled());
   co_await aio::sock_sendall(peer, "after");
   EXPECT_EQ(co_await r.readexactly(5), "after");
+  w.close();
+}
+
+// A read() waiting on an empty buffer may get a received chunk as it is (io_uring hands it
+// over without copying it into the buffer first): every other read still sees all bytes in order.
+NET_TEST(Streams, ReadsAroundAChunkTakenWhole) {
+  auto [listener, r, w, peer] = co_await connect_to_raw_peer();
+  auto whole = aio::ensure_future(r.read(100));
+  co_await aio::sleep(0);
+  co_await aio::sock_sendall(peer, "abc");
+  EXPECT_EQ(co_await whole, "abc");
+  auto part = aio::ensure_future(r.read(2));  // smaller than what comes: the rest stays buffered
+  co_await aio::sleep(0);
+  co_await aio::sock_sendall(peer, "defgh");
+  EXPECT_EQ(co_await part, "de");
+  co_await aio::sock_sendall(peer, "\nxyz");
+  EXPECT_EQ(co_await r.readline(), "fgh\n");
+  EXPECT_EQ(co_await r.readexactly(3), "xyz");
+  auto at_close = aio::ensure_future(r.read(100));
+  co_await aio::sleep(0);
+  co_await aio::sock_sendall(peer, "last");
+  peer.close();
+  std::string rest = co_await at_close;
+  while (rest.size() < 4) {
+    std::string more = co_await r.read(100);
+    if (more.empty()) break;
+    rest += more;
+  }
+  EXPECT_EQ(rest, "last");
+  EXPECT_EQ(co_await r.read(100), "");
+  EXPECT_TRUE(r.at_eof());
   w.close();
 }
 
@@ -274,28 +311,6 @@ NET_TEST(Streams, CloseWakesTheReader) {
   co_await w.wait_closed();
   EXPECT_THROW(co_await r.readexactly(1), aio::IncompleteReadError);
 }
-
-namespace {
-
-/// Streams whose far end is a raw socket the test drives (or leaves unread).
-struct RawPeerConnection {
-  aio::Socket listener;
-  aio::StreamReader reader;
-  aio::StreamWriter writer;
-  aio::Socket peer;
-};
-
-aio::Task<RawPeerConnection> connect_to_raw_peer() {
-  aio::Socket listener(AF_INET, SOCK_STREAM);
-  const aio::SockAddr loopback{"127.0.0.1", 0};
-  listener.bind(loopback);
-  listener.listen();
-  auto [r, w] = co_await aio::open_connection("127.0.0.1", listener.getsockname().port);
-  auto accepted = co_await aio::sock_accept(listener);
-  co_return RawPeerConnection{std::move(listener), std::move(r), std::move(w), std::move(accepted.first)};
-}
-
-}  // namespace
 
 NET_TEST(Streams, AbortWakesTheDrainer) {
   // The peer never reads: drain() waits; aborting the transport wakes it with an error.

@@ -60,6 +60,8 @@ struct IoOp {
   using DoneFn = void (*)(IoOp* op, int result, bool more);
   /// recv_stream: where the next bytes go, a span of at least `min_size` bytes (more is welcome).
   using BufferFn = std::span<char> (*)(IoOp* op, std::size_t min_size);
+  /// recv_stream: a chunk the poller received into its own memory, valid during the call only.
+  using DeliverFn = void (*)(IoOp* op, std::span<const char> bytes);
 
   IoOp(Kind k, DoneFn fn) noexcept : kind(k), done(fn) {}
   IoOp(const IoOp&) = delete;
@@ -75,6 +77,9 @@ struct IoOp {
   ::socklen_t addrlen = 0;     ///< connect: its size; accept: the room at addr, then the address' size
   DoneFn done;
   BufferFn buffer = nullptr;   ///< recv_stream
+  /// recv_stream, optional: takes a chunk that the poller read into memory of its own (io_uring's
+  /// provided buffers) in place of a copy into buffer() and done(op, n, true).
+  DeliverFn deliver = nullptr;
 
   // The poller's bookkeeping while the operation runs.
   IoOp* poller_next = nullptr;

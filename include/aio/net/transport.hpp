@@ -7,6 +7,7 @@
 #include <any>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <optional>
 #include <span>
@@ -28,6 +29,14 @@ class Protocol {
   virtual std::span<char> get_buffer(std::size_t size_hint) = 0;
   /// `nbytes` were written at the start of the span the last get_buffer() returned.
   virtual void buffer_updated(std::size_t nbytes) = 0;
+  /// Bytes that arrived in the transport's own memory (io_uring's provided buffers), valid
+  /// during the call. The default copies them into get_buffer(); a protocol that can keep
+  /// them with one copy fewer overrides it.
+  virtual void data_received(std::string_view data) {
+    std::span<char> room = get_buffer(data.size());
+    std::memcpy(room.data(), data.data(), data.size());
+    buffer_updated(data.size());
+  }
   /// The peer sent EOF. True keeps the transport open for writing (a half-close).
   virtual bool eof_received() { return false; }
   /// The transport closed: `error` is null after close() or EOF, else what broke it.
