@@ -203,7 +203,10 @@ void SocketTransport::write(std::string&& data) {
     fatal_error(-r);
     return;
   }
-  sending_ = std::move(data);  // the kernel sends from the caller's bytes: no copy
+  // The kernel sends from the caller's bytes (no copy); the caller gets the storage of the
+  // last send back, empty, to reuse (sending_ is empty here: nothing was queued or in flight).
+  sending_.swap(data);
+  data.clear();
   sent_ = r > 0 ? static_cast<std::size_t>(r) : 0;
   send_pending();
   maybe_pause_protocol();

@@ -121,6 +121,9 @@ class StreamState final : public Protocol {
 
   // StreamWriter
   bool write_paused() const noexcept { return write_paused_; }
+  /// Storage a write no longer needs: once reads take chunks whole, the next chunk goes there,
+  /// so an echo-like connection stops allocating a string per message.
+  void reuse_for_chunks(std::string&& spare) noexcept;
   bool lost() const noexcept { return lost_; }
   void add_drainer(DrainAwaiter* d) noexcept;
   void remove_drainer(DrainAwaiter* d) noexcept;
@@ -149,6 +152,7 @@ class StreamState final : public Protocol {
   // Bytes that came whole from the transport's memory while a read() waited on an empty
   // buffer: read() takes the string as it is, one copy instead of two (buffer_ is then empty).
   std::string chunk_;
+  bool chunks_taken_whole_ = false;  // data_received() handed a chunk to a read: worth recycling storage for
   std::exception_ptr error_;
   Ref<Transport> transport_;
   StreamReadAwaiter* reader_ = nullptr;

@@ -40,7 +40,14 @@ void StreamState::data_received(std::string_view data) {
                            chunk_.empty() && (reader_->n_ < 0 || static_cast<std::size_t>(reader_->n_) >= data.size());
   if (!taken_whole) return Protocol::data_received(data);
   chunk_.assign(data);
+  chunks_taken_whole_ = true;
   wake_reader();
+}
+
+void StreamState::reuse_for_chunks(std::string&& spare) noexcept {
+  if (!chunks_taken_whole_ || chunk_.capacity() >= spare.capacity()) return;
+  chunk_ = std::move(spare);
+  chunk_.clear();
 }
 
 bool StreamState::eof_received() {
@@ -447,7 +454,10 @@ StreamWriter::~StreamWriter() {
 Transport& StreamWriter::transport() const noexcept { return *state_->transport(); }
 
 void StreamWriter::write(std::string_view data) { checked(state_)->transport()->write(data); }
-void StreamWriter::write(std::string&& data) { checked(state_)->transport()->write(std::move(data)); }
+void StreamWriter::write(std::string&& data) {
+  checked(state_)->transport()->write(std::move(data));
+  state_->reuse_for_chunks(std::move(data));
+}
 void StreamWriter::writelines(const std::vector<std::string>& lines) { checked(state_)->transport()->writelines(lines); }
 detail::DrainAwaiter StreamWriter::drain() { return detail::DrainAwaiter(checked(state_)); }
 bool StreamWriter::can_write_eof() const noexcept { return state_ && state_->transport()->can_write_eof(); }

@@ -70,7 +70,8 @@ class Transport {
 
   /// Queues bytes; never blocks (flow control is pause_writing() and drain()).
   virtual void write(std::string_view data) = 0;
-  /// The same, taking the bytes over when that saves a copy.
+  /// The same, taking the bytes over when that saves a copy; `data` may then be left holding
+  /// storage the transport is done with (empty), for the caller to reuse.
   virtual void write(std::string&& data) { write(std::string_view(data)); }
   virtual void writelines(const std::vector<std::string>& chunks) {
     for (const auto& c : chunks) write(std::string_view(c));
