@@ -67,59 +67,56 @@ class FifoStorage {
   std::size_t size_ = 0;
 };
 
-/// LIFO: the most recently put item comes out first.
+/// What the LIFO and priority orders share: a vector whose back is the next item out.
 template <class T>
-class LifoStorage {
+class VectorStorage {
  public:
-  static constexpr const char* name = "LifoQueue";
   std::size_t size() const noexcept { return items_.size(); }
   bool empty() const noexcept { return items_.empty(); }
-  void push(T&& v) { items_.push_back(std::move(v)); }
-  T pop() {
-    T v(std::move(items_.back()));
-    items_.pop_back();
-    return v;
-  }
   void clear() noexcept { items_.clear(); }
   template <class F>
   void for_each(F f) const {
     for (const T& v : items_) f(v);
   }
 
- private:
+ protected:
+  T pop_back() {
+    T v(std::move(items_.back()));
+    items_.pop_back();
+    return v;
+  }
   std::vector<T> items_;
+};
+
+/// LIFO: the most recently put item comes out first.
+template <class T>
+class LifoStorage : public VectorStorage<T> {
+ public:
+  static constexpr const char* name = "LifoQueue";
+  void push(T&& v) { this->items_.push_back(std::move(v)); }
+  T pop() { return this->pop_back(); }
 };
 
 /// Priority: the smallest item by Compare comes out first (Python's heapq order).
 template <class T, class Compare>
-class PriorityStorage {
+class PriorityStorage : public VectorStorage<T> {
  public:
   static constexpr const char* name = "PriorityQueue";
   PriorityStorage() = default;
   explicit PriorityStorage(Compare c) : less_(std::move(c)) {}
-  std::size_t size() const noexcept { return items_.size(); }
-  bool empty() const noexcept { return items_.empty(); }
   void push(T&& v) {
-    items_.push_back(std::move(v));
-    std::push_heap(items_.begin(), items_.end(), greater());
+    this->items_.push_back(std::move(v));
+    std::push_heap(this->items_.begin(), this->items_.end(), greater());
   }
   T pop() {
-    std::pop_heap(items_.begin(), items_.end(), greater());
-    T v(std::move(items_.back()));
-    items_.pop_back();
-    return v;
-  }
-  void clear() noexcept { items_.clear(); }
-  template <class F>
-  void for_each(F f) const {
-    for (const T& v : items_) f(v);
+    std::pop_heap(this->items_.begin(), this->items_.end(), greater());
+    return this->pop_back();
   }
 
  private:
   auto greater() const {
     return [this](const T& a, const T& b) { return less_(b, a); };
   }
-  std::vector<T> items_;
   [[no_unique_address]] Compare less_{};
 };
 
