@@ -147,14 +147,7 @@ class ProcessPoolExecutor {
     auto link = detail::LoopLink::of(loop);
     auto* job = new detail::ProcessJob<R>(future);
     job->request = std::move(request);
-    link->track(job);
-    try {
-      enqueue(job);
-    } catch (...) {
-      link->untrack(job);
-      delete job;
-      throw;
-    }
+    link->track_and_enqueue(job, [this](auto* queued) { enqueue(queued); });
     return future;
   }
 

@@ -60,14 +60,8 @@ class ThreadPoolExecutor {
     auto future = Future<R>::create(loop);
     auto link = detail::LoopLink::of(loop);
     auto* job = new detail::ThreadJob<R, decltype(bound)>(future, std::move(bound));
-    link->track(job, spin_.count() > 0);  // the thread spins for the next job: the loop for the result
-    try {
-      enqueue(job);
-    } catch (...) {
-      link->untrack(job);
-      delete job;
-      throw;
-    }
+    // The thread spins for the next job: the loop for the result.
+    link->track_and_enqueue(job, [this](auto* queued) { enqueue(queued); }, spin_.count() > 0);
     return future;
   }
 

@@ -46,14 +46,7 @@ Future<R> wrap_future_on(EventLoop& loop, Fut fut) {
   };
   auto link = LoopLink::of(loop);
   auto* job = new ThreadJob<R, decltype(get)>(future, std::move(get));
-  link->track(job);
-  try {
-    enqueue_future_waiter(job);
-  } catch (...) {
-    link->untrack(job);
-    delete job;
-    throw;
-  }
+  link->track_and_enqueue(job, enqueue_future_waiter);
   return future;
 }
 

@@ -83,6 +83,19 @@ class LoopLink : public std::enable_shared_from_this<LoopLink> {
   void track(ExecJob* job, bool busy_wait = false);
   /// Loop thread: undoes track() for a job that could not be queued.
   void untrack(ExecJob* job) noexcept;
+  /// Loop thread: track()s `job` and queues it with enqueue(job), which takes ownership
+  /// unless it throws; then the job is untracked and deleted, and the error propagates.
+  template <class Job, class Enqueue>
+  void track_and_enqueue(Job* job, Enqueue&& enqueue, bool busy_wait = false) {
+    track(job, busy_wait);
+    try {
+      std::forward<Enqueue>(enqueue)(job);
+    } catch (...) {
+      untrack(job);
+      delete job;
+      throw;
+    }
+  }
   /// Any thread: the job is done; it completes on the loop's thread.
   void finish(ExecJob* job) noexcept;
 
