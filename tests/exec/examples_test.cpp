@@ -13,17 +13,12 @@
 #include "exec/reuse_port_servers.hpp"
 #include "exec/show_perf.hpp"
 #include "exec/to_thread_requests.hpp"
+#include "../output_lines.hpp"
 
 using Lines = std::vector<std::string>;
+using test_util::lines_of;
 
 namespace {
-
-Lines lines_of(const std::ostringstream& out) {
-  Lines lines;
-  std::istringstream in(out.str());
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
 
 /// True when `line` is `prefix` followed by a number (and `suffix`).
 bool timing_line(const std::string& line, const std::string& prefix, const std::string& suffix = "") {

@@ -11,18 +11,11 @@
 #include "sync/async_reader.hpp"
 #include "sync/generator_send.hpp"
 #include "sync/producer_consumer_queue.hpp"
+#include "../output_lines.hpp"
 #include "sync_helpers.hpp"
 
 using Lines = std::vector<std::string>;
-
-namespace {
-Lines lines_of(const std::ostringstream& out) {
-  Lines lines;
-  std::istringstream in(out.str());
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-}  // namespace
+using test_util::lines_of;
 
 AIO_TEST(SyncExamples, ProducerConsumerQueue) {  // seed 001 §4
   std::ostringstream out;
