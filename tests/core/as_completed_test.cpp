@@ -5,19 +5,8 @@
 
 #include "helpers.hpp"
 
-namespace {
-
-aio::Task<int> value_after(double delay, int v) {
-  co_await aio::sleep(delay);
-  co_return v;
-}
-
-aio::Task<int> fail_after(double delay) {
-  co_await aio::sleep(delay);
-  throw std::runtime_error("failed");
-}
-
-}  // namespace
+using aio_test::value_after;
+using aio_test::fail_after;
 
 AIO_TEST(AsCompleted, InCompletionOrder) {
   std::vector<aio::Task<int>> work;

@@ -8,21 +8,12 @@
 
 #include "helpers.hpp"
 
+using aio_test::value_after;
+using aio_test::text_after;
 using aio_test::list_repr;
 using Lines = std::vector<std::string>;
 
 namespace {
-
-aio::Task<int> value_after(double delay, int v, Lines* out = nullptr) {
-  co_await aio::sleep(delay);
-  if (out) out->push_back("done " + std::to_string(v));
-  co_return v;
-}
-
-aio::Task<std::string> text_after(double delay, std::string v) {
-  co_await aio::sleep(delay);
-  co_return v;
-}
 
 aio::Task<> nothing_after(double delay, Lines* out) {
   co_await aio::sleep(delay);

@@ -3,6 +3,7 @@
 #include <aio/testing.hpp>
 
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -79,6 +80,25 @@ inline void capture_exceptions(aio::EventLoop& loop, std::vector<HandlerCall>& c
   loop.set_exception_handler([&calls](aio::EventLoop&, const aio::ExceptionContext& ctx) {
     calls.push_back({ctx.message, aio::describe(ctx.exception), ctx.task ? repr(ctx.task) : std::string()});
   });
+}
+
+/// Returns v after `delay` seconds, noting "done <v>" in *out when given.
+inline aio::Task<int> value_after(double delay, int v, std::vector<std::string>* out = nullptr) {
+  co_await aio::sleep(delay);
+  if (out) out->push_back("done " + std::to_string(v));
+  co_return v;
+}
+
+/// Returns v after `delay` seconds.
+inline aio::Task<std::string> text_after(double delay, std::string v) {
+  co_await aio::sleep(delay);
+  co_return v;
+}
+
+/// Throws std::runtime_error(what) after `delay` seconds.
+inline aio::Task<int> fail_after(double delay, std::string what = "failed") {
+  co_await aio::sleep(delay);
+  throw std::runtime_error(what);
 }
 
 /// Runs fn on a new thread and waits for it: a thread starts with no event loop of its own.

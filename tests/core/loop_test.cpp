@@ -12,16 +12,8 @@
 
 #include "helpers.hpp"
 
+using aio_test::value_after;
 using Lines = std::vector<std::string>;
-
-namespace {
-
-aio::Task<int> value_after(double delay, int v) {
-  co_await aio::sleep(delay);
-  co_return v;
-}
-
-}  // namespace
 
 // ---- callbacks -----------------------------------------------------------------
 

@@ -8,14 +8,10 @@
 
 #include "helpers.hpp"
 
+using aio_test::value_after;
 using Lines = std::vector<std::string>;
 
 namespace {
-
-aio::Task<int> value_after(double delay, int v) {
-  co_await aio::sleep(delay);
-  co_return v;
-}
 
 /// Outlives the main coroutine: leftovers are cancelled after main's frame is gone.
 Lines& journal() {

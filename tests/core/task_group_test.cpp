@@ -6,20 +6,11 @@
 
 #include "helpers.hpp"
 
+using aio_test::value_after;
+using aio_test::fail_after;
 using Lines = std::vector<std::string>;
 
 namespace {
-
-aio::Task<int> value_after(double delay, int v, Lines* out = nullptr) {
-  co_await aio::sleep(delay);
-  if (out) out->push_back("done " + std::to_string(v));
-  co_return v;
-}
-
-aio::Task<int> fail_after(double delay, std::string what) {
-  co_await aio::sleep(delay);
-  throw std::runtime_error(what);
-}
 
 aio::Task<int> cancellable(Lines* out, std::string name, double delay = 100) {
   try {

@@ -6,6 +6,9 @@
 
 #include "helpers.hpp"
 
+using aio_test::value_after;
+using aio_test::text_after;
+using aio_test::fail_after;
 using aio_test::repr;
 using Lines = std::vector<std::string>;
 
@@ -21,21 +24,6 @@ aio::Task<> ticker(Lines* out, std::string name, int n) {
     out->push_back(name + std::to_string(i));
     co_await aio::sleep(0);
   }
-}
-
-aio::Task<int> value_after(double delay, int v) {
-  co_await aio::sleep(delay);
-  co_return v;
-}
-
-aio::Task<std::string> text_after(double delay, std::string v) {
-  co_await aio::sleep(delay);
-  co_return v;
-}
-
-aio::Task<int> fail_after(double delay, std::string what) {
-  co_await aio::sleep(delay);
-  throw std::runtime_error(what);
 }
 
 aio::Task<int> fail_now() {

@@ -6,19 +6,11 @@
 
 #include "helpers.hpp"
 
+using aio_test::value_after;
+using aio_test::fail_after;
 using Lines = std::vector<std::string>;
 
 namespace {
-
-aio::Task<int> value_after(double delay, int v) {
-  co_await aio::sleep(delay);
-  co_return v;
-}
-
-aio::Task<int> fail_after(double delay) {
-  co_await aio::sleep(delay);
-  throw std::runtime_error("failed");
-}
 
 std::vector<int> results(const std::vector<aio::TaskHandle<int>>& tasks) {
   std::vector<int> out;
