@@ -105,23 +105,24 @@ NET_REAL_TEST(Subprocess, Redirections) {
     EXPECT_EQ(co_await proc.wait(), 0);
     EXPECT_THROW(proc.stdout_stream(), std::logic_error);
   }
-  {  // STDOUT: stderr into the stdout pipe
+  struct Case {
+    int stdout_, stderr_;
+    const char* cmd;
+    const char* out;
+    const char* err;
+  };
+  const Case cases[] = {
+      {aio::PIPE, aio::STDOUT, "echo one; echo two >&2", "one\ntwo\n", ""},  // stderr into the stdout pipe
+      {aio::DEVNULL, aio::PIPE, "echo gone; echo kept >&2", "", "kept\n"},
+  };
+  for (const Case& c : cases) {
     aio::SubprocessOptions o;
-    o.stdout_ = aio::PIPE;
-    o.stderr_ = aio::STDOUT;
-    auto proc = co_await aio::create_subprocess_shell(std::string("echo one; echo two >&2"), o);
+    o.stdout_ = c.stdout_;
+    o.stderr_ = c.stderr_;
+    auto proc = co_await aio::create_subprocess_shell(std::string(c.cmd), o);
     auto [out, err] = co_await proc.communicate();
-    EXPECT_EQ(out, "one\ntwo\n");
-    EXPECT_EQ(err, "");
-  }
-  {  // stdout to DEVNULL, stderr piped
-    aio::SubprocessOptions o;
-    o.stdout_ = aio::DEVNULL;
-    o.stderr_ = aio::PIPE;
-    auto proc = co_await aio::create_subprocess_shell(std::string("echo gone; echo kept >&2"), o);
-    auto [out, err] = co_await proc.communicate();
-    EXPECT_EQ(out, "");
-    EXPECT_EQ(err, "kept\n");
+    EXPECT_EQ(out, c.out) << c.cmd;
+    EXPECT_EQ(err, c.err) << c.cmd;
   }
   EXPECT_TRUE(no_zombies());
 }

@@ -72,10 +72,26 @@ aio::SSLContext client_context() {
   return ctx;
 }
 
-aio::Task<aio::Server> tls_echo_server(aio::SSLContext ctx) {
+/// A TLS server with `ctx` on 127.0.0.1 (a free port) that serves connections with `handler`.
+aio::Task<aio::Server> tls_server(aio::SSLContext ctx, aio::ClientConnected handler = net_test::echo_handler) {
   aio::StartServerOptions options;
   options.ssl = ctx;
-  co_return co_await aio::start_server(net_test::echo_handler, "127.0.0.1", 0, options);
+  co_return co_await aio::start_server(std::move(handler), "127.0.0.1", 0, options);
+}
+
+/// start_tls() options for the test certificates' host name.
+aio::StartTlsOptions start_tls_options() {
+  aio::StartTlsOptions o;
+  o.server_hostname = "localhost";
+  return o;
+}
+
+/// Closes the client's end, then the server, waiting for each.
+aio::Task<> close_connection_then_server(aio::StreamWriter writer, aio::Server server) {
+  writer.close();
+  co_await writer.wait_closed();
+  server.close();
+  co_await server.wait_closed();
 }
 
 aio::OpenConnectionOptions tls_options(aio::SSLContext ctx, std::string hostname = "localhost") {
@@ -83,6 +99,12 @@ aio::OpenConnectionOptions tls_options(aio::SSLContext ctx, std::string hostname
   o.ssl = ctx;
   o.server_hostname = std::move(hostname);
   return o;
+}
+
+/// A connection to `server` verified with the test CA, as "localhost".
+aio::Task<std::pair<aio::StreamReader, aio::StreamWriter>> tls_connect(const aio::Server& server) {
+  auto options = tls_options(client_context());
+  co_return co_await aio::open_connection("127.0.0.1", server.port(), options);
 }
 
 /// A listening socket that never accepts: connections to it wait for a handshake forever.
@@ -112,9 +134,8 @@ aio::ClientConnected deaf_handler(aio::Event& deaf, aio::Event& release) {
 }  // namespace
 
 NET_REAL_TEST(Tls, VerifiedEcho) {
-  auto server = co_await tls_echo_server(server_context());
-  auto options = tls_options(client_context());
-  auto [reader, writer] = co_await aio::open_connection("127.0.0.1", server.port(), options);
+  auto server = co_await tls_server(server_context());
+  auto [reader, writer] = co_await tls_connect(server);
   writer.write("hello over tls\n");
   co_await writer.drain();
   EXPECT_EQ(co_await reader.readline(), "hello over tls\n");
@@ -143,7 +164,7 @@ NET_REAL_TEST(Tls, VerifiedEcho) {
 }
 
 NET_REAL_TEST(Tls, HostnameMismatch) {
-  auto server = co_await tls_echo_server(server_context());
+  auto server = co_await tls_server(server_context());
   auto options = tls_options(client_context(), "example.com");
   try {
     co_await aio::open_connection("127.0.0.1", server.port(), options);
@@ -159,7 +180,7 @@ NET_REAL_TEST(Tls, HostnameMismatch) {
 }
 
 NET_REAL_TEST(Tls, UntrustedCA) {
-  auto server = co_await tls_echo_server(server_context());
+  auto server = co_await tls_server(server_context());
   auto ctx = aio::SSLContext::create_default_context();
   ctx.load_verify_locations(Certs::get().other_ca);
   auto options = tls_options(ctx);
@@ -187,7 +208,7 @@ NET_REAL_TEST(Tls, UntrustedCA) {
 }
 
 NET_REAL_TEST(Tls, VerificationOff) {
-  auto server = co_await tls_echo_server(server_context());
+  auto server = co_await tls_server(server_context());
   auto ctx = aio::SSLContext::create_default_context();
   ctx.check_hostname = false;
   ctx.verify_mode = aio::CERT_NONE;
@@ -219,9 +240,7 @@ NET_REAL_TEST(Tls, SniAndAlpn) {
   };
   auto sctx = server_context();
   sctx.set_alpn_protocols({"h2", "http/1.1"});
-  aio::StartServerOptions sopts;
-  sopts.ssl = sctx;
-  auto server = co_await aio::start_server(handler, "127.0.0.1", 0, sopts);
+  auto server = co_await tls_server(sctx, handler);
   auto cctx = client_context();
   cctx.set_alpn_protocols({"http/1.1", "spdy/3"});
   auto options = tls_options(cctx);
@@ -229,10 +248,7 @@ NET_REAL_TEST(Tls, SniAndAlpn) {
   EXPECT_EQ(co_await seen_sni, "localhost");
   EXPECT_EQ(co_await seen_alpn, "http/1.1");
   EXPECT_EQ(std::any_cast<std::string>(writer.get_extra_info("alpn_protocol")), "http/1.1");
-  writer.close();
-  co_await writer.wait_closed();
-  server.close();
-  co_await server.wait_closed();
+  co_await close_connection_then_server(writer, server);
 }
 
 NET_REAL_TEST(Tls, StartTls) {
@@ -251,16 +267,12 @@ NET_REAL_TEST(Tls, StartTls) {
   writer.write("STARTTLS\n");
   EXPECT_EQ(co_await reader.readline(), "OK\n");
   EXPECT_FALSE(writer.get_extra_info("sslcontext").has_value());
-  aio::StartTlsOptions tls;
-  tls.server_hostname = "localhost";
+  aio::StartTlsOptions tls = start_tls_options();
   co_await writer.start_tls(client_context(), tls);
   EXPECT_TRUE(writer.get_extra_info("peercert").has_value());
   writer.write("secret\n");
   EXPECT_EQ(co_await reader.readline(), "secret\n");
-  writer.close();
-  co_await writer.wait_closed();
-  server.close();
-  co_await server.wait_closed();
+  co_await close_connection_then_server(writer, server);
 }
 
 NET_REAL_TEST(Tls, CleanShutdown) {
@@ -273,12 +285,9 @@ NET_REAL_TEST(Tls, CleanShutdown) {
     w.close();
     co_await w.wait_closed();
   };
-  aio::StartServerOptions sopts;
-  sopts.ssl = server_context();
-  auto server = co_await aio::start_server(handler, "127.0.0.1", 0, sopts);
+  auto server = co_await tls_server(server_context(), handler);
   {
-    auto options = tls_options(client_context());
-    auto [reader, writer] = co_await aio::open_connection("127.0.0.1", server.port(), options);
+    auto [reader, writer] = co_await tls_connect(server);
     writer.write("last words");
     co_await writer.drain();
     writer.close();
@@ -294,8 +303,7 @@ NET_REAL_TEST(Tls, CleanShutdown) {
   aio::StartServerOptions gopts;
   gopts.ssl = server_context();
   auto server2 = co_await aio::start_server(greeter, "127.0.0.1", 0, gopts);
-  auto options = tls_options(client_context());
-  auto [reader, writer] = co_await aio::open_connection("127.0.0.1", server2.port(), options);
+  auto [reader, writer] = co_await tls_connect(server2);
   EXPECT_EQ(co_await reader.read(), "bye");
   EXPECT_TRUE(reader.at_eof());
   EXPECT_EQ(co_await reader.read(), "");
@@ -334,7 +342,7 @@ NET_REAL_TEST(Tls, GarbageInsteadOfServerHello) {
 
 NET_REAL_TEST(Tls, GarbageInsteadOfClientHello) {
   // A TLS server that gets garbage drops that connection and goes on serving.
-  auto server = co_await tls_echo_server(server_context());
+  auto server = co_await tls_server(server_context());
   {
     auto [reader, writer] = co_await aio::open_connection("127.0.0.1", server.port());
     writer.write("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
@@ -343,20 +351,15 @@ NET_REAL_TEST(Tls, GarbageInsteadOfClientHello) {
     EXPECT_TRUE(reader.at_eof());
     writer.close();
   }
-  auto options = tls_options(client_context());
-  auto [reader, writer] = co_await aio::open_connection("127.0.0.1", server.port(), options);
+  auto [reader, writer] = co_await tls_connect(server);
   writer.write("still serving\n");
   EXPECT_EQ(co_await reader.readline(), "still serving\n");
-  writer.close();
-  co_await writer.wait_closed();
-  server.close();
-  co_await server.wait_closed();
+  co_await close_connection_then_server(writer, server);
 }
 
 NET_REAL_TEST(Tls, LargeTransferWithBackPressure) {
-  auto server = co_await tls_echo_server(server_context());
-  auto options = tls_options(client_context());
-  auto conn = co_await aio::open_connection("127.0.0.1", server.port(), options);  // (clang 14 cannot capture a binding)
+  auto server = co_await tls_server(server_context());
+  auto conn = co_await tls_connect(server);  // (clang 14 cannot capture a binding)
   aio::StreamReader& reader = conn.first;
   aio::StreamWriter& writer = conn.second;
   const std::string data = net_test::pattern(8 << 20, 7);
@@ -374,10 +377,7 @@ NET_REAL_TEST(Tls, LargeTransferWithBackPressure) {
   EXPECT_TRUE(back == data);
   // drain() keeps what waits in the transports bounded (a chunk plus the high-water mark).
   EXPECT_LT(max_buffered, 4u << 20);
-  writer.close();
-  co_await writer.wait_closed();
-  server.close();
-  co_await server.wait_closed();
+  co_await close_connection_then_server(writer, server);
 }
 
 NET_REAL_TEST(Tls, StartTlsKeepsBufferedHandshakeBytes) {
@@ -393,21 +393,16 @@ NET_REAL_TEST(Tls, StartTlsKeepsBufferedHandshakeBytes) {
   auto server = co_await aio::start_server(handler, "127.0.0.1", 0);
   auto [reader, writer] = co_await aio::open_connection("127.0.0.1", server.port());
   writer.write("STARTTLS\n");
-  aio::StartTlsOptions tls;
-  tls.server_hostname = "localhost";
+  aio::StartTlsOptions tls = start_tls_options();
   co_await writer.start_tls(client_context(), tls);
   writer.write("eager\n");
   EXPECT_EQ(co_await reader.readline(), "eager\n");
-  writer.close();
-  co_await writer.wait_closed();
-  server.close();
-  co_await server.wait_closed();
+  co_await close_connection_then_server(writer, server);
 }
 
 NET_REAL_TEST(Tls, CloseAwaitsThePeersCloseNotify) {
-  auto server = co_await tls_echo_server(server_context());
-  auto options = tls_options(client_context());
-  auto [reader, writer] = co_await aio::open_connection("127.0.0.1", server.port(), options);
+  auto server = co_await tls_server(server_context());
+  auto [reader, writer] = co_await tls_connect(server);
   writer.write("ping\n");
   EXPECT_EQ(co_await reader.readline(), "ping\n");
   writer.close();  // our close_notify; the echo server answers with its own
@@ -421,9 +416,7 @@ NET_REAL_TEST(Tls, CloseAwaitsThePeersCloseNotify) {
 NET_REAL_TEST(Tls, ShutdownTimeoutWhenThePeerNeverAnswers) {
   // (the real clock, with a short ssl_shutdown_timeout: the handshake needs real I/O)
   aio::Event deaf, release;
-  aio::StartServerOptions sopts;
-  sopts.ssl = server_context();
-  auto server = co_await aio::start_server(deaf_handler(deaf, release), "127.0.0.1", 0, sopts);
+  auto server = co_await tls_server(server_context(), deaf_handler(deaf, release));
   auto options = tls_options(client_context());
   options.ssl_shutdown_timeout = 0.2;
   auto [reader, writer] = co_await aio::open_connection("127.0.0.1", server.port(), options);
@@ -453,8 +446,7 @@ NET_REAL_TEST(Tls, CloseClientsSendsCloseNotifyAbortClientsDoesNot) {
   };
   auto server = co_await aio::start_server(reader_handler, "127.0.0.1", 0, sopts);
   for (bool abort : {false, true}) {
-    auto options = tls_options(client_context());
-    auto [reader, writer] = co_await aio::open_connection("127.0.0.1", server.port(), options);
+    auto [reader, writer] = co_await tls_connect(server);
     co_await aio::wait_for(served.wait(), 30.0);
     served.clear();
     if (abort) server.abort_clients();
@@ -481,9 +473,7 @@ NET_REAL_TEST(Tls, ClientCertificates) {
     subjects.push_back(cert.subject + " by " + cert.issuer);
     co_await net_test::echo_handler(std::move(r), std::move(w));
   };
-  aio::StartServerOptions sopts;
-  sopts.ssl = sctx;
-  auto server = co_await aio::start_server(handler, "127.0.0.1", 0, sopts);
+  auto server = co_await tls_server(sctx, handler);
   auto with_cert = client_context();
   with_cert.load_cert_chain(Certs::get().client_cert, Certs::get().client_key);
   auto talk = [&](aio::SSLContext ctx) -> aio::Task<std::string> {
@@ -500,8 +490,7 @@ NET_REAL_TEST(Tls, ClientCertificates) {
   // handshake is over by then, so the alert comes as its first read's error). The client
   // sends nothing: bytes the server would not read could turn its close into a reset.
   try {
-    auto options = tls_options(client_context());
-    auto [reader, writer] = co_await aio::open_connection("127.0.0.1", server.port(), options);
+    auto [reader, writer] = co_await tls_connect(server);
     (void)co_await aio::wait_for(reader.read(), 30.0);
     ADD_FAILURE() << "a client without a certificate was served";
   } catch (const aio::SSLError& e) {
@@ -527,8 +516,7 @@ NET_REAL_TEST(Tls, HandshakeTimeouts) {
   }
   // The same through start_tls on a plain connection.
   auto [plain_reader, plain_writer] = co_await aio::open_connection("127.0.0.1", silent.getsockname().port);
-  aio::StartTlsOptions tls;
-  tls.server_hostname = "localhost";
+  aio::StartTlsOptions tls = start_tls_options();
   tls.ssl_handshake_timeout = 0.25;
   EXPECT_THROW(co_await aio::wait_for(plain_writer.start_tls(client_context(), tls), 30.0), aio::ConnectionAbortedError);
 
@@ -557,8 +545,7 @@ NET_REAL_TEST(Tls, CancelledHandshake) {
   EXPECT_THROW(co_await aio::wait_for(aio::open_connection("127.0.0.1", silent.getsockname().port, options), 0.2),
                aio::TimeoutError);
   auto [plain_reader, plain_writer] = co_await aio::open_connection("127.0.0.1", silent.getsockname().port);
-  aio::StartTlsOptions tls;
-  tls.server_hostname = "localhost";
+  aio::StartTlsOptions tls = start_tls_options();
   EXPECT_THROW(co_await aio::wait_for(plain_writer.start_tls(client_context(), tls), 0.2), aio::TimeoutError);
   plain_writer.close();
   co_await aio::wait_for(plain_writer.wait_closed(), 30.0);
