@@ -266,21 +266,20 @@ std::string lower(std::string s) {
 // ---------------------------------------------------------------------------------------------
 // Server
 
-Server::Server(detail::ServerState* state) noexcept : state_(state) {
-  if (state_) state_->add_handle();
-}
-Server::Server(const Server& other) noexcept : Server(other.state_) {}
-Server::Server(Server&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+void detail::ServerHandleCount::add_ref(ServerState& state) noexcept { state.add_handle(); }
+void detail::ServerHandleCount::release(ServerState& state) noexcept { state.drop_handle(); }
+
+Server::Server(detail::ServerState* state) noexcept : state_(state) {}
+Server::Server(const Server& other) noexcept = default;
+Server::Server(Server&& other) noexcept = default;
 Server& Server::operator=(Server other) noexcept {
   std::swap(state_, other.state_);
   return *this;
 }
-Server::~Server() {
-  if (state_) state_->drop_handle();
-}
+Server::~Server() = default;
 
 namespace {
-detail::ServerState& checked(detail::ServerState* s) {
+detail::ServerState& checked(const detail::Ref<detail::ServerState, detail::ServerHandleCount>& s) {
   if (!s) throw std::runtime_error("empty aio::Server handle");
   return *s;
 }

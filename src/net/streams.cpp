@@ -392,26 +392,20 @@ std::exception_ptr connect_error(int error, const std::string& message) { return
 // ---------------------------------------------------------------------------------------------
 // StreamReader
 
-StreamReader::StreamReader(std::size_t limit) : state_(new detail::StreamState(&get_event_loop(), limit)) {
-  state_->add_ref();
-}
-StreamReader::StreamReader(detail::StreamState* state) noexcept : state_(state) { state_->add_ref(); }
-StreamReader::StreamReader(const StreamReader& other) noexcept : state_(other.state_) {
-  if (state_) state_->add_ref();
-}
-StreamReader::StreamReader(StreamReader&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+StreamReader::StreamReader(std::size_t limit) : state_(new detail::StreamState(&get_event_loop(), limit)) {}
+StreamReader::StreamReader(detail::StreamState* state) noexcept : state_(state) {}
+StreamReader::StreamReader(const StreamReader& other) noexcept = default;
+StreamReader::StreamReader(StreamReader&& other) noexcept = default;
 StreamReader& StreamReader::operator=(StreamReader other) noexcept {
   std::swap(state_, other.state_);
   return *this;
 }
-StreamReader::~StreamReader() {
-  if (state_) state_->release();
-}
+StreamReader::~StreamReader() = default;
 
 namespace {
-detail::StreamState* checked(detail::StreamState* s) {
+detail::StreamState* checked(const detail::Ref<detail::StreamState>& s) {
   if (!s) throw std::runtime_error("use of a moved-from stream handle");
-  return s;
+  return s.get();
 }
 }  // namespace
 
@@ -438,18 +432,14 @@ std::size_t StreamReader::buffered() const noexcept { return state_ ? state_->bu
 // ---------------------------------------------------------------------------------------------
 // StreamWriter
 
-StreamWriter::StreamWriter(detail::StreamState* state) noexcept : state_(state) { state_->add_ref(); }
-StreamWriter::StreamWriter(const StreamWriter& other) noexcept : state_(other.state_) {
-  if (state_) state_->add_ref();
-}
-StreamWriter::StreamWriter(StreamWriter&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+StreamWriter::StreamWriter(detail::StreamState* state) noexcept : state_(state) {}
+StreamWriter::StreamWriter(const StreamWriter& other) noexcept = default;
+StreamWriter::StreamWriter(StreamWriter&& other) noexcept = default;
 StreamWriter& StreamWriter::operator=(StreamWriter other) noexcept {
   std::swap(state_, other.state_);
   return *this;
 }
-StreamWriter::~StreamWriter() {
-  if (state_) state_->release();
-}
+StreamWriter::~StreamWriter() = default;
 
 Transport& StreamWriter::transport() const noexcept { return *state_->transport(); }
 

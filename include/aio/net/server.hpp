@@ -35,7 +35,13 @@ using ClientConnected = std::function<Task<>(StreamReader, StreamWriter)>;
 
 namespace detail {
 class ServerState;
-}
+/// How Server handles count, apart from the state's other references: the last handle to go
+/// stops listening.
+struct ServerHandleCount {
+  static void add_ref(ServerState& state) noexcept;
+  static void release(ServerState& state) noexcept;
+};
+}  // namespace detail
 
 /// asyncio.Server.
 class Server {
@@ -47,7 +53,7 @@ class Server {
   Server& operator=(Server other) noexcept;
   ~Server();
 
-  explicit operator bool() const noexcept { return state_ != nullptr; }
+  explicit operator bool() const noexcept { return static_cast<bool>(state_); }
   /// The port of the first listening socket (what port 0 picked).
   int port() const;
   /// The addresses the server listens on (a Unix server: its path as host).
@@ -71,7 +77,7 @@ class Server {
   Task<> aexit(std::exception_ptr error);
 
  private:
-  detail::ServerState* state_ = nullptr;
+  detail::Ref<detail::ServerState, detail::ServerHandleCount> state_;
 };
 
 /// asyncio.start_server: listens on host:port ("" = every interface; port 0 = any free one).

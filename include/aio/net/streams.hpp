@@ -153,10 +153,10 @@ class StreamReader {
   /// Bytes received and not read yet.
   std::size_t buffered() const noexcept;
 
-  detail::StreamState* state() const noexcept { return state_; }
+  detail::StreamState* state() const noexcept { return state_.get(); }
 
  private:
-  detail::StreamState* state_;
+  detail::Ref<detail::StreamState> state_;
 };
 
 /// asyncio.StreamWriter.
@@ -192,10 +192,10 @@ class StreamWriter {
   /// handshake is done; SSLError / SSLCertVerificationError when it fails.
   Task<> start_tls(SslOption ssl, StartTlsOptions options = StartTlsOptions());
 
-  detail::StreamState* state() const noexcept { return state_; }
+  detail::StreamState* state() const noexcept { return state_.get(); }
 
  private:
-  detail::StreamState* state_;
+  detail::Ref<detail::StreamState> state_;
 };
 
 /// asyncio.open_connection: connects to host:port (IPv4/IPv6, trying each address; happy

@@ -106,24 +106,38 @@ class Transport {
 
 namespace detail {
 
-/// An intrusive counted reference (add_ref/release).
-template <class T>
+/// How a Ref counts unless told otherwise: the object's own add_ref() and release().
+struct IntrusiveCount {
+  template <class T>
+  static void add_ref(T& object) noexcept {
+    object.add_ref();
+  }
+  template <class T>
+  static void release(T& object) noexcept {
+    object.release();
+  }
+};
+
+/// An intrusive counted reference: Count::add_ref / Count::release on the object. They are
+/// only instantiated with Ref's special members, so T may stay incomplete where those are
+/// declared but not defined (a public handle over a state defined in a .cpp).
+template <class T, class Count = IntrusiveCount>
 class Ref {
  public:
   Ref() noexcept = default;
   Ref(T* p) noexcept : p_(p) {  // NOLINT: implicit from a raw pointer, as a smart pointer's make
-    if (p_) p_->add_ref();
+    if (p_) Count::add_ref(*p_);
   }
   Ref(const Ref& o) noexcept : Ref(o.p_) {}
   Ref(Ref&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
   template <class U>
-  Ref(Ref<U> o) noexcept : p_(o.detach()) {}
+  Ref(Ref<U, Count> o) noexcept : p_(o.detach()) {}
   Ref& operator=(Ref o) noexcept {
     std::swap(p_, o.p_);
     return *this;
   }
   ~Ref() {
-    if (p_) p_->release();
+    if (p_) Count::release(*p_);
   }
   T* get() const noexcept { return p_; }
   T* operator->() const noexcept { return p_; }
