@@ -1,5 +1,9 @@
 // spawn N: N tasks each yield once (sleep(0)) and return their index; all gathered.
+// "spawn" passes the coroutines to gather, as asyncio.gather(*[work(i) for i in range(n)])
+// does; "spawn-handles" creates every task first and gathers their handles.
 #include <aio/aio.hpp>
+
+#include <ranges>
 
 #include "bench.hpp"
 
@@ -9,27 +13,44 @@ aio::Task<long> work(long i) {
   co_return i;
 }
 
-aio::Task<double> spawn_all(long n) {
+/// Awaits the gathered results; the time since `started`, or -1 when the sum is wrong.
+template <class Gathering>
+aio::Task<double> sum_checked(Gathering gathering, aio::bench::Clock::time_point started, long n) {
+  auto results = co_await std::move(gathering);
+  double ns = aio::bench::ns_since(started);
+  long sum = 0;
+  for (long v : results) sum += v;
+  co_return sum == n * (n - 1) / 2 ? ns : -1;
+}
+
+aio::Task<double> gather_coroutines(long n) {
+  auto started = aio::bench::Clock::now();
+  auto gathering = aio::gather(std::views::iota(0L, n) | std::views::transform(work));
+  co_return co_await sum_checked(std::move(gathering), started, n);
+}
+
+aio::Task<double> gather_handles(long n) {
   auto started = aio::bench::Clock::now();
   std::vector<aio::TaskHandle<long>> tasks;
   tasks.reserve(n);
   for (long i = 0; i < n; ++i) tasks.push_back(aio::create_task(work(i)));
-  auto results = co_await aio::gather(std::move(tasks));
-  double ns = aio::bench::ns_since(started);
-  long sum = 0;
-  for (long v : results) sum += v;
-  if (sum != n * (n - 1) / 2) co_return -1;
-  co_return ns;
+  auto gathering = aio::gather(std::move(tasks));
+  co_return co_await sum_checked(std::move(gathering), started, n);
+}
+
+int spawn_workload(const char* name, aio::Task<double> (*body)(long), long n) {
+  double ns = aio::run(body(n));
+  if (ns < 0) {
+    std::fprintf(stderr, "%s: wrong sum\n", name);
+    return 1;
+  }
+  aio::bench::report(name, "ns_per_task", ns / double(n), "ns");
+  return 0;
 }
 }  // namespace
 
-AIO_BENCH_WORKLOAD("spawn", args) {
-  long n = aio::bench::count_arg(args, 0, 1000000);
-  double ns = aio::run(spawn_all(n));
-  if (ns < 0) {
-    std::fprintf(stderr, "spawn: wrong sum\n");
-    return 1;
-  }
-  aio::bench::report("spawn", "ns_per_task", ns / double(n), "ns");
-  return 0;
+AIO_BENCH_WORKLOAD("spawn", args) { return spawn_workload("spawn", gather_coroutines, aio::bench::count_arg(args, 0, 1000000)); }
+
+AIO_BENCH_WORKLOAD("spawn-handles", args) {
+  return spawn_workload("spawn-handles", gather_handles, aio::bench::count_arg(args, 0, 1000000));
 }

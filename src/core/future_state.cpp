@@ -6,9 +6,9 @@
 
 namespace aio::detail {
 
-void FutureState::check_result() {
+void FutureState::check_unusual_result() {
   if (status_ == Status::pending) throw InvalidStateError("Result is not set.");
-  if (error_) std::rethrow_exception(take_error());
+  if (peek_error()) std::rethrow_exception(take_error());
 }
 
 const char* FutureState::state_word() const noexcept {
@@ -22,7 +22,7 @@ const char* FutureState::state_word() const noexcept {
 
 void FutureState::write_details(std::ostream& os) const {
   if (status_ != Status::finished) return;
-  if (error_) os << " exception=" << describe(error_);
+  if (peek_error()) os << " exception=" << describe(peek_error());
   else write_result(os);
 }
 
@@ -32,7 +32,7 @@ void FutureState::last_release() noexcept {
     // while the handler looks at it, and dropping it comes back here with the flag clear.
     log_error_ = false;
     ExceptionContext context{is_task_ ? "Task exception was never retrieved" : "Future exception was never retrieved",
-                             error_, {}};
+                             peek_error(), {}};
     if (is_task_) context.task = TaskHandle<>(static_cast<TaskState*>(this));
     else add_ref();
     auto* loop = static_cast<EventLoop*>(tls_loop);

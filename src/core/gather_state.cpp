@@ -4,17 +4,6 @@
 
 namespace aio::detail {
 
-void GatherState::add_child(FutureState& child) {
-  started_ = true;
-  if (child.done()) {
-    if (!return_exceptions_ && !first_error_ && child.peek_error()) first_error_ = &child;
-    return;
-  }
-  child.add_waiter(this);
-  ++registered_;
-  ++remaining_;
-}
-
 void GatherState::suspend(std::coroutine_handle<> h, CancelHook* hook) {
   task_ = &current_task_state();
   task_->suspend(h, hook);
@@ -31,7 +20,7 @@ void GatherState::on_child_done(Completion* c, FutureState& child) {
   --self->registered_;
   --self->remaining_;
   if (child.done()) {
-    if (!self->awaiter_alive_ || self->woken_) {
+    if (!self->awaiter_alive_ || self->woken_ || self->first_error_) {
       child.take_error();  // finished after the gather was decided: its error counts as seen
     } else if (!self->return_exceptions_ && child.peek_error()) {
       self->first_error_ = &child;

@@ -11,17 +11,18 @@ namespace aio::detail {
 // must_cancel and the first step ends the task without running its body. Doubles as
 // the "not started" mark, which saves a flag in every frame.
 CancelHook TaskState::not_started{[](CancelHook*, std::string_view) { return false; }};
+// Never called: cancel() recognises this hook and wakes the task itself.
+CancelHook TaskState::wakes_on_cancel{[](CancelHook*, std::string_view) { return false; }};
 
-void TaskState::start(LoopCore& loop, std::string name, std::coroutine_handle<> root) {
+void TaskState::start(LoopCore& loop, std::coroutine_handle<> root) {
   resume_point_ = root;
   cancel_hook_ = &not_started;
   loop_ = &loop;
   is_root_ = true;
   number_ = ++loop.task_counter;
-  if (!name.empty()) set_name(std::move(name));
   add_ref();  // the loop's, dropped when the task finishes
   link(loop);
-  loop.schedule(this);
+  wake();
 }
 
 void TaskState::link(LoopCore& loop) noexcept {
@@ -37,31 +38,23 @@ void TaskState::unlink() noexcept {
   prev_task_ = next_task_ = nullptr;
 }
 
-void TaskState::step(Runnable* self) {
-  auto* task = static_cast<TaskState*>(self);
-  const bool first_step = task->cancel_hook_ == &not_started;
-  task->cancel_hook_ = nullptr;
-  if (first_step) {
-    if (task->must_cancel_) {  // cancelled before its first step: the body never runs
-      task->must_cancel_ = false;
-      task->error_ = std::make_exception_ptr(
-          CancelledError(task->extras_ ? task->extras_->cancel_message : std::string()));
-      task->complete();
-      return;
-    }
-  }
-  TaskState* previous = tls_current_task;
-  tls_current_task = task;
-  task->resume_point_.resume();
-  tls_current_task = previous;
+// Cancelled before its first step: the body never runs.
+void TaskState::end_before_first_step() noexcept {
+  cancel_hook_ = nullptr;
+  must_cancel_ = false;
+  set_error(cancelled_error());
+  complete();
 }
 
 bool TaskState::cancel(std::string_view message) {
   if (done()) return false;
   ++cancel_requests_;
-  if (!message.empty() || extras_) {
-    if (!extras_) extras_ = std::make_unique<TaskExtras>();
-    extras_->cancel_message = std::string(message);
+  if (!message.empty() || cold_) cold().cancel_message = std::string(message);
+  if (cancel_hook_ == &wakes_on_cancel) {
+    cancel_hook_ = nullptr;
+    must_cancel_ = true;
+    wake();
+    return true;
   }
   if (cancel_hook_) {
     CancelHook* hook = cancel_hook_;
@@ -73,29 +66,32 @@ bool TaskState::cancel(std::string_view message) {
 
 void TaskState::throw_cancelled() {
   must_cancel_ = false;
-  throw CancelledError(extras_ ? extras_->cancel_message : std::string());
+  throw CancelledError(cold_ ? cold_->cancel_message : std::string());
+}
+
+std::exception_ptr TaskState::cancelled_error() const {
+  return std::make_exception_ptr(CancelledError(cold_ ? cold_->cancel_message : std::string()));
 }
 
 void TaskState::complete() noexcept {
-  if (must_cancel_ && !error_) {  // cancelled during its last step: asyncio ends it cancelled
+  if (must_cancel_ && !peek_error()) {  // cancelled during its last step: asyncio ends it cancelled
     must_cancel_ = false;
-    error_ = std::make_exception_ptr(CancelledError(extras_ ? extras_->cancel_message : std::string()));
+    set_error(cancelled_error());
   }
   Status outcome = Status::finished;
-  if (error_ && is_cancelled_error(error_)) outcome = Status::cancelled;
+  if (peek_error() && is_cancelled_error(peek_error())) outcome = Status::cancelled;
   unlink();
   finish(outcome);
   release();  // the loop's reference: the frame may be gone after this
 }
 
 std::string TaskState::name() const {
-  if (extras_ && !extras_->name.empty()) return extras_->name;
+  if (cold_ && !cold_->name.empty()) return cold_->name;
   return "Task-" + std::to_string(number_);
 }
 
 void TaskState::set_name(std::string name) {
-  if (!extras_) extras_ = std::make_unique<TaskExtras>();
-  extras_->name = std::move(name);
+  cold().name = std::move(name);
 }
 
 void TaskState::write_repr(std::ostream& os) const {
@@ -104,11 +100,8 @@ void TaskState::write_repr(std::ostream& os) const {
   os << '>';
 }
 
-bool TaskState::is_step(const Runnable* r) noexcept { return r->run == &TaskState::step; }
-
-TaskState& current_task_state() {
-  if (!tls_current_task) throw std::runtime_error("no running task: an aio awaitable was awaited outside a task");
-  return *tls_current_task;
+void throw_no_running_task() {
+  throw std::runtime_error("no running task: an aio awaitable was awaited outside a task");
 }
 
 void detach_all_tasks(LoopCore& loop) noexcept {

@@ -22,6 +22,16 @@ aio::Task<int> sleeper(Lines* out, double delay, int v) {
   co_return v;
 }
 
+/// Cancels a task sleeping `delay` once `after` has passed: it ends cancelled, told once.
+aio::Task<> cancel_sleeper_after(double delay, double after) {
+  Lines out;
+  auto t = aio::create_task(sleeper(&out, delay, 1));
+  co_await aio::sleep(after);
+  EXPECT_TRUE(t.cancel());
+  EXPECT_THROW(co_await t, aio::CancelledError);
+  EXPECT_EQ(out, Lines{"cancelled: ''"});
+}
+
 aio::Task<int> swallow(Lines* out) {
   try {
     co_await aio::sleep(10);
@@ -275,6 +285,39 @@ AIO_TEST(Cancel, DuringSleepZero) {
   t.cancel();
   EXPECT_THROW(co_await t, aio::CancelledError);
   EXPECT_EQ(out, Lines{"start"});
+}
+
+AIO_TEST(Cancel, SleepWhoseTimerFiredIsStillCancelledOnce) {
+  // t's timer fires in the same iteration as ours: t is queued when cancel() comes, and
+  // the cancellation lands without queuing it a second time.
+  co_await cancel_sleeper_after(1, 1);
+}
+
+AIO_TEST(Cancel, CancelledSleepLeavesNoTimerBehind) {
+  co_await cancel_sleeper_after(3600, 1);
+  co_await aio::sleep(2);  // the next timer is this one: the hour-long sleep is gone
+  EXPECT_EQ(aio::get_running_loop().time(), 3.0);
+}
+
+AIO_TEST(Cancel, AKeptSleepAwaiterDoesNotWakeALaterSleep) {
+  // The first sleep's awaiter outlives its cancelled await: its timer must not cut the
+  // second sleep short.
+  Lines out;
+  auto t = aio::create_task([](Lines* o) -> aio::Task<> {
+    auto first = aio::sleep(5);
+    try {
+      co_await first;
+    } catch (const aio::CancelledError&) {
+      o->push_back("cancelled");
+    }
+    co_await aio::sleep(10);
+    o->push_back("woke");
+  }(&out));
+  co_await aio::sleep(1);
+  EXPECT_TRUE(t.cancel());
+  co_await t;
+  EXPECT_EQ(aio::get_running_loop().time(), 11.0);
+  EXPECT_EQ(out, (Lines{"cancelled", "woke"}));
 }
 
 AIO_TEST(Cancel, CancelledTaskCanCleanUpWithAwaits) {

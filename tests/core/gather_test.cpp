@@ -26,6 +26,11 @@ aio::Task<int> divide(double delay, int a, int b) {
   co_return a / b;
 }
 
+aio::Task<int> invalid_after(double delay) {
+  co_await aio::sleep(delay);
+  throw std::invalid_argument("invalid");
+}
+
 aio::Task<int> cancellable(Lines* out, std::string name) {
   try {
     co_await aio::sleep(100);
@@ -176,6 +181,35 @@ AIO_TEST(Gather, LaterErrorsAreNotReportedAsNeverRetrieved) {
   EXPECT_THROW(co_await aio::gather(divide(1, 1, 0), divide(2, 1, 0)), std::domain_error);
   co_await aio::sleep(3);
   EXPECT_TRUE(calls.empty());
+}
+
+AIO_TEST(Gather, RangeOfLazyTasksCountsErrorsFromTheStart) {
+  // Lazy tasks are registered as gather() creates them: the first error wins even when
+  // every child failed before the await, and the later one is not reported as lost.
+  std::vector<aio_test::HandlerCall> calls;
+  aio_test::capture_exceptions(aio::get_running_loop(), calls);
+  std::vector<aio::Task<int>> children;
+  children.push_back(value_after(0, 1));
+  children.push_back(invalid_after(2));
+  children.push_back(divide(1, 1, 0));
+  auto gathering = aio::gather(std::move(children));
+  co_await aio::sleep(3);
+  EXPECT_THROW(co_await std::move(gathering), std::domain_error);
+  co_await aio::sleep(0);
+  EXPECT_TRUE(calls.empty());
+}
+
+AIO_TEST(Gather, UnawaitedGatherOfLazyTasksLeavesTheirErrorsReported) {
+  std::vector<aio_test::HandlerCall> calls;
+  aio_test::capture_exceptions(aio::get_running_loop(), calls);
+  {
+    std::vector<aio::Task<int>> children;
+    children.push_back(divide(1, 1, 0));
+    auto gathering = aio::gather(std::move(children));
+  }  // never awaited: the task runs on, and nobody looks at its exception
+  co_await aio::sleep(2);
+  EXPECT_EQ(calls.size(), 1u);
+  for (const auto& call : calls) EXPECT_EQ(call.message, "Task exception was never retrieved");
 }
 
 AIO_TEST(Gather, AlreadyFailedChild) {

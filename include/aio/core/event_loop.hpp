@@ -68,14 +68,22 @@ class EventLoop : public detail::LoopCore {
   Future<T> create_future() {
     return Future<T>::create(*this);
   }
-  /// Schedules the coroutine (FIFO with everything else ready); name "" means "Task-N".
+  /// Schedules the coroutine (FIFO with everything else ready), named "Task-N".
   template <class T>
-  TaskHandle<T> create_task(Task<T> task, std::string name = {}) {
+  TaskHandle<T> create_task(Task<T> task) {
     check_open();
     if (!task) throw std::invalid_argument("create_task() needs a coroutine");
     auto h = task.release();
-    h.promise().start(*this, std::move(name), h);
+    h.promise().start(*this, h);
     return TaskHandle<T>(&h.promise());
+  }
+  /// The same with a name ("" means "Task-N"). A separate overload, so that unnamed
+  /// tasks do not pay for constructing and moving an empty string.
+  template <class T>
+  TaskHandle<T> create_task(Task<T> task, std::string name) {
+    auto handle = create_task(std::move(task));
+    if (!name.empty()) handle.set_name(std::move(name));
+    return handle;
   }
 
   /// asyncio's run_in_executor: fn(args...) on `executor` (a pointer to a ThreadPoolExecutor
@@ -142,6 +150,7 @@ class EventLoop : public detail::LoopCore {
   void run_once();
   bool busy_wait(std::int64_t timeout_ns);
   void run_ready_batch();
+  static void run_entry(detail::ReadyQueue::Entry e);
   void fire_due_timers();
   void drain_threadsafe();
   void check_open() const;
@@ -174,7 +183,12 @@ void set_event_loop(EventLoop& loop);
 
 /// Schedules `task` in the running loop (asyncio.create_task).
 template <class T>
-TaskHandle<T> create_task(Task<T> task, std::string name = {}) {
+TaskHandle<T> create_task(Task<T> task) {
+  return get_running_loop().create_task(std::move(task));
+}
+/// The same with a name ("" means "Task-N").
+template <class T>
+TaskHandle<T> create_task(Task<T> task, std::string name) {
   return get_running_loop().create_task(std::move(task), std::move(name));
 }
 

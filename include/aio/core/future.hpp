@@ -20,7 +20,7 @@ class FutureImpl final : public FutureState, public ValueSlot<T> {
 
   bool cancel(std::string_view message) override {
     if (done()) return false;
-    error_ = std::make_exception_ptr(CancelledError(std::string(message)));
+    set_error(std::make_exception_ptr(CancelledError(std::string(message))));
     finish(Status::cancelled);
     return true;
   }
@@ -37,7 +37,7 @@ class FutureImpl final : public FutureState, public ValueSlot<T> {
     check_pending();
     if (!e) throw std::invalid_argument("set_exception() needs an exception");
     if (is_cancelled_error(e)) throw std::invalid_argument("CancelledError cannot be set: use cancel()");
-    error_ = std::move(e);
+    set_error(std::move(e));
     finish(Status::finished);
   }
   void write_repr(std::ostream& os) const override {

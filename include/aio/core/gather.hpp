@@ -45,17 +45,48 @@ template <bool ReturnExc, class Children>
 class Gathering {
  public:
   explicit Gathering(Children children) : children_(std::move(children)) {}
+  /// Children counted into `registered` as they were created (gather over lazy tasks):
+  /// registering while each new frame is in cache spares a pass over all of them.
+  Gathering(Children children, GatherState* registered) noexcept
+      : children_(std::move(children)), registered_(registered) {}
+  Gathering(const Gathering& o) : children_(o.children_) {}
+  Gathering(Gathering&& o) noexcept : children_(std::move(o.children_)), registered_(std::exchange(o.registered_, nullptr)) {}
+  Gathering& operator=(const Gathering&) = delete;
+  ~Gathering() {
+    if (!registered_) return;
+    for_each_child(children_, [&](auto& h) { registered_->abandon_child(*h.state()); });
+    registered_->drop();
+  }
 
-  auto operator co_await() && { return Awaiter{std::move(children_)}; }
-  auto operator co_await() & { return Awaiter{children_}; }
+  /// Appends a task created for this gather, registering on it at once.
+  template <class H>
+  void adopt_registered(H handle) {
+    children_.push_back(std::move(handle));
+    registered_->add_child(*children_.back().state());
+  }
+
+  auto operator co_await() && { return Awaiter{std::move(children_), take_registered()}; }
+  auto operator co_await() & { return Awaiter{children_, take_registered()}; }
 
  private:
+  static constexpr bool is_tuple = requires { std::tuple_size<Children>::value; };
+  template <class F>
+  static void for_each_child(Children& children, F&& f) {
+    if constexpr (is_tuple) std::apply([&](auto&... h) { (f(h), ...); }, children);
+    else
+      for (auto& h : children) f(h);
+  }
+  /// The first await takes over the registration; a later one registers anew.
+  GatherState* take_registered() noexcept {
+    GatherState* s = std::exchange(registered_, nullptr);
+    return s ? s : new GatherState(ReturnExc);
+  }
+
   struct Awaiter : CancelHook {
     Children children;
     GatherState* state;
 
-    explicit Awaiter(Children c)
-        : CancelHook(&Awaiter::on_cancel), children(std::move(c)), state(new GatherState(ReturnExc)) {}
+    Awaiter(Children c, GatherState* s) noexcept : CancelHook(&Awaiter::on_cancel), children(std::move(c)), state(s) {}
     Awaiter(const Awaiter&) = delete;
     ~Awaiter() {
       if (state->has_registered())
@@ -65,7 +96,7 @@ class Gathering {
       state->drop();
     }
     bool await_ready() {
-      for_each_child([&](auto& h) { state->add_child(*h.state()); });
+      if (!state->started()) for_each_child([&](auto& h) { state->add_child(*h.state()); });
       return !state->must_wait();
     }
     void await_suspend(std::coroutine_handle<> h) { state->suspend(h, this); }
@@ -102,16 +133,14 @@ class Gathering {
       return any;
     }
 
-    static constexpr bool is_tuple = requires { std::tuple_size<Children>::value; };
     template <class F>
     void for_each_child(F&& f) {
-      if constexpr (is_tuple) std::apply([&](auto&... h) { (f(h), ...); }, children);
-      else
-        for (auto& h : children) f(h);
+      Gathering::for_each_child(children, std::forward<F>(f));
     }
   };
 
   Children children_;
+  GatherState* registered_ = nullptr;
 };
 
 template <class A>
@@ -132,10 +161,15 @@ auto gather_range(R&& range) {
   if constexpr (std::is_same_v<std::remove_cvref_t<R>, std::vector<H>>) {
     if constexpr (!std::is_lvalue_reference_v<R>) children = std::move(range);
     else children = range;
+  } else if constexpr (is_task_v<Elem>) {
+    // Lazy tasks are consumed; each new task is registered at once, while its frame is in cache.
+    Gathering<ReturnExc, std::vector<H>> gathering(std::move(children), new GatherState(ReturnExc));
+    for (auto&& aw : range) gathering.adopt_registered(ensure_future(std::move(aw)));
+    return gathering;
   } else {
     for (auto&& aw : range) {
       if constexpr (!std::is_lvalue_reference_v<R> || !std::is_copy_constructible_v<Elem>)
-        children.push_back(ensure_future(std::move(aw)));  // an owned range, or lazy Tasks: consumed
+        children.push_back(ensure_future(std::move(aw)));  // an owned range
       else
         children.push_back(ensure_future(aw));
     }

@@ -8,10 +8,12 @@
 namespace aio {
 namespace detail {
 
-class SleepAwaiter : TimerEntry, CancelHook {
+/// 32 bytes in the sleeping frame: a timer entry and the task. Cancellation needs no hook
+/// object of its own (TaskState::wakes_on_cancel): the early wake-up leaves the timer armed
+/// until the task resumes.
+class SleepAwaiter : TimerEntry {
  public:
-  explicit SleepAwaiter(std::int64_t delay_ns) noexcept
-      : TimerEntry(&SleepAwaiter::fire_now), CancelHook(&SleepAwaiter::on_cancel) {
+  explicit SleepAwaiter(std::int64_t delay_ns) noexcept : TimerEntry(&SleepAwaiter::fire_now) {
     deadline_ns = delay_ns;  // the delay until armed: one field less in every sleeping frame
   }
   SleepAwaiter(SleepAwaiter&& o) noexcept : SleepAwaiter(o.deadline_ns) {}
@@ -27,21 +29,16 @@ class SleepAwaiter : TimerEntry, CancelHook {
     } else {
       LoopCore& loop = task_->loop();
       loop.arm_timer(this, loop.now_ns() + deadline_ns);
-      task_->suspend(h, this);
+      task_->suspend(h, &TaskState::wakes_on_cancel);
     }
   }
-  void await_resume() { task_->throw_if_cancel_pending(); }
+  void await_resume() {
+    if (armed()) task_->loop().disarm_timer(this);  // woken early by cancel()
+    task_->throw_if_cancel_pending();
+  }
 
  private:
-  static void fire_now(TimerEntry* e) { static_cast<SleepAwaiter*>(e)->task_->wake(); }
-  static bool on_cancel(CancelHook* h, std::string_view) {
-    auto* self = static_cast<SleepAwaiter*>(h);
-    if (self->armed()) {
-      self->task_->loop().disarm_timer(self);
-      self->task_->wake();
-    }
-    return false;  // the wake-up delivers CancelledError
-  }
+  static void fire_now(TimerEntry* e) { static_cast<SleepAwaiter*>(e)->task_->wake_if_hooked(); }
 
   TaskState* task_ = nullptr;
 };

@@ -64,14 +64,15 @@ class TaskPromise final : public TaskPromiseReturn<T> {
     void await_resume() noexcept {}
   };
   FinalAwaiter final_suspend() noexcept { return {}; }
-  void unhandled_exception() noexcept { this->error_ = std::current_exception(); }
+  void unhandled_exception() noexcept { this->set_error(std::current_exception()); }
 
   /// Awaited inline: the parent resumes at `parent` once this frame ends.
   void set_continuation(std::coroutine_handle<> parent) noexcept { this->resume_point_ = parent; }
 
   /// The outcome for an inline await: the value, or the exception rethrown.
   T take_result() {
-    if (this->error_) std::rethrow_exception(this->take_error());
+    if (this->peek_error()) [[unlikely]]
+      std::rethrow_exception(this->take_error());
     if constexpr (std::is_reference_v<T>) return this->get();
     else if constexpr (!std::is_void_v<T>) return std::move(this->get());
   }

@@ -133,10 +133,7 @@ class BasicQueue {
       task->suspend(h, this);
     }
     /// Resumes the task (this waiter may be gone afterwards).
-    void resume_task() {
-      TaskState* t = task;
-      t->run(t);
-    }
+    void resume_task() { task->step(); }
     /// Back in the task: delivers a pending cancellation.
     void begin_resume(WaitQueue& list, bool more_for_next) {
       const bool woken = state == WaitState::woken;

@@ -5,6 +5,7 @@
 #include <exception>
 #include <iosfwd>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -39,6 +40,14 @@ struct CancelHook {
 
 enum class Status : std::uint8_t { pending, finished, cancelled };
 
+/// What most states never need, allocated on first use so that a task's frame stays
+/// small: the exception, and a task's given name and cancel message.
+struct ColdState {
+  std::exception_ptr error;
+  std::string name;
+  std::string cancel_message;
+};
+
 class FutureState {
  public:
   FutureState() = default;
@@ -59,9 +68,9 @@ class FutureState {
   /// The stored exception (CancelledError included); marks it retrieved.
   const std::exception_ptr& take_error() noexcept {
     log_error_ = false;
-    return error_;
+    return peek_error();
   }
-  const std::exception_ptr& peek_error() const noexcept { return error_; }
+  const std::exception_ptr& peek_error() const noexcept { return cold_ ? cold_->error : kNoError; }
 
   /// Registers c; waiters are told in registration order (asyncio's callback order).
   void add_waiter(Completion* c) {
@@ -106,7 +115,10 @@ class FutureState {
   virtual void write_repr(std::ostream& os) const = 0;
 
   /// Throws InvalidStateError while pending; rethrows the error (marking it retrieved).
-  void check_result();
+  void check_result() {
+    if (status_ != Status::finished || cold_) [[unlikely]]
+      check_unusual_result();
+  }
 
  protected:
   ~FutureState() = default;
@@ -121,7 +133,7 @@ class FutureState {
   /// Records the outcome and tells the waiters, in registration order.
   void finish(Status s) noexcept {
     status_ = s;
-    log_error_ = s == Status::finished && error_ != nullptr;
+    log_error_ = s == Status::finished && peek_error() != nullptr;
     notify_waiters();
   }
   /// Hands every registered waiter to its on_done, unregistering them all first.
@@ -136,7 +148,13 @@ class FutureState {
     delete list;
   }
 
-  std::exception_ptr error_;
+  ColdState& cold() {
+    if (!cold_) cold_ = std::make_unique<ColdState>();
+    return *cold_;
+  }
+  void set_error(std::exception_ptr e) { cold().error = std::move(e); }
+
+  std::unique_ptr<ColdState> cold_;
   // Null, one Completion*, or (low bit set) a vector of them: nearly every state has at
   // most one waiter, and that costs no allocation.
   std::uintptr_t waiters_ = 0;
@@ -149,6 +167,8 @@ class FutureState {
 
  private:
   static constexpr std::uintptr_t kListTag = 1;
+  static inline const std::exception_ptr kNoError{};
+  void check_unusual_result();
   Completion* single_waiter() const noexcept { return reinterpret_cast<Completion*>(waiters_); }
   std::vector<Completion*>* waiter_list() const noexcept {
     return reinterpret_cast<std::vector<Completion*>*>(waiters_ & ~kListTag);

@@ -20,7 +20,18 @@ class GatherState : public Completion {
   GatherState(const GatherState&) = delete;
 
   /// Counts a child in, registering on it unless it is done already.
-  void add_child(FutureState& child);
+  void add_child(FutureState& child) {
+    started_ = true;
+    if (child.done()) {
+      if (!return_exceptions_ && !first_error_ && child.peek_error()) first_error_ = &child;
+      return;
+    }
+    child.add_waiter(this);
+    ++registered_;
+    ++remaining_;
+  }
+  /// True once the children were counted in (at the await, or as they were created).
+  bool started() const noexcept { return started_; }
   bool must_wait() const noexcept { return remaining_ > 0 && !first_error_; }
   bool has_registered() const noexcept { return registered_ > 0; }
   void suspend(std::coroutine_handle<> h, CancelHook* hook);
@@ -35,6 +46,11 @@ class GatherState : public Completion {
   /// The awaiter is going. A child task still running keeps the state alive until it
   /// ends (close() always ends tasks); a plain future, which may never be set, is let go.
   void detach_child(FutureState& child) noexcept;
+  /// The gather was never awaited: unregisters from the child, so that its exception is
+  /// reported as never retrieved, as it would be with no gather.
+  void abandon_child(FutureState& child) noexcept {
+    if (!child.done() && child.remove_waiter(this)) --registered_;
+  }
   /// The awaiter is gone; frees the state once no child refers to it.
   void drop() noexcept;
 

@@ -10,20 +10,22 @@
 
 namespace aio::detail {
 
-/// Rarely used task data, allocated on first use so the frame stays small.
-struct TaskExtras {
-  std::string name;
-  std::string cancel_message;
-};
-
-class TaskState : public FutureState, public Runnable {
+class TaskState : public FutureState, public ReadyLink {
  public:
-  TaskState() noexcept : Runnable(&TaskState::step) { is_task_ = true; }
+  TaskState() noexcept { is_task_ = true; }
 
   /// Turns a lazy coroutine into a scheduled task of `loop` (asyncio's create_task).
-  void start(LoopCore& loop, std::string name, std::coroutine_handle<> root);
-  /// True when r is a task's step (as opposed to a callback) in the ready queue.
-  static bool is_step(const Runnable* r) noexcept;
+  void start(LoopCore& loop, std::coroutine_handle<> root);
+  /// Runs the task until it next suspends (the loop calls this for a queued task).
+  void step() {
+    if (cancel_hook_ == &not_started && must_cancel_) [[unlikely]]
+      return end_before_first_step();
+    cancel_hook_ = nullptr;
+    TaskState* previous = tls_current_task;
+    tls_current_task = this;
+    resume_point_.resume();
+    tls_current_task = previous;
+  }
 
   bool cancel(std::string_view message) override;
   int cancelling() const noexcept { return static_cast<int>(cancel_requests_); }
@@ -42,7 +44,19 @@ class TaskState : public FutureState, public Runnable {
     cancel_hook_ = hook;
   }
   /// Wakes the task: its next step runs in the loop's next iteration.
-  void wake() noexcept { loop_->schedule(this); }
+  void wake() noexcept { loop_->ready.push_task(this); }
+
+  /// The hook for an awaiter whose only answer to cancel() is an early wake-up (a
+  /// sleep): cancel() wakes the task, which raises CancelledError, and unhooks it. The
+  /// awaiter then wakes it with wake_if_hooked(), so it is never queued twice, and
+  /// undoes its own registration as the task resumes.
+  static CancelHook wakes_on_cancel;
+  /// Wakes a task suspended with wakes_on_cancel, unless cancel() already did.
+  void wake_if_hooked() noexcept {
+    if (cancel_hook_ != &wakes_on_cancel) return;
+    cancel_hook_ = nullptr;
+    wake();
+  }
 
   /// Called by every aio awaiter as it resumes: delivers a pending cancellation.
   void throw_if_cancel_pending() {
@@ -57,16 +71,16 @@ class TaskState : public FutureState, public Runnable {
   std::coroutine_handle<> resume_point_;  // root: where the next step resumes; nested frame: the awaiting parent
 
  private:
-  static void step(Runnable* self);
   static CancelHook not_started;
+  void end_before_first_step() noexcept;
   [[noreturn]] void throw_cancelled();
+  std::exception_ptr cancelled_error() const;
   void link(LoopCore& loop) noexcept;
   void unlink() noexcept;
 
   CancelHook* cancel_hook_ = nullptr;
   TaskState* prev_task_ = nullptr;
   TaskState* next_task_ = nullptr;
-  std::unique_ptr<TaskExtras> extras_;
   std::uint32_t number_ = 0;
   std::uint16_t cancel_requests_ = 0;
 
@@ -82,8 +96,14 @@ class TaskState : public FutureState, public Runnable {
   friend void detach_all_tasks(LoopCore& loop) noexcept;
 };
 
+[[noreturn]] void throw_no_running_task();
+
 /// The running task's state; throws std::runtime_error outside a task.
-TaskState& current_task_state();
+inline TaskState& current_task_state() {
+  if (!tls_current_task) [[unlikely]]
+    throw_no_running_task();
+  return *tls_current_task;
+}
 
 /// Close(): forget the loop's tasks (the frames go when their last handle does).
 void detach_all_tasks(LoopCore& loop) noexcept;
