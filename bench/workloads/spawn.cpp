@@ -3,7 +3,7 @@
 // does; "spawn-handles" creates every task first and gathers their handles.
 #include <aio/aio.hpp>
 
-#include <ranges>
+#include <cstddef>
 
 #include "bench.hpp"
 
@@ -12,6 +12,31 @@ aio::Task<long> work(long i) {
   co_await aio::sleep(0);
   co_return i;
 }
+
+/// work(0) .. work(n-1), each coroutine made as gather takes it (std::views::iota |
+/// transform would do, but clang 14 cannot compile libstdc++'s views).
+class Coroutines {
+ public:
+  struct Iterator {
+    using value_type = aio::Task<long>;
+    using difference_type = std::ptrdiff_t;
+    long i;
+    aio::Task<long> operator*() const { return work(i); }
+    Iterator& operator++() {
+      ++i;
+      return *this;
+    }
+    void operator++(int) { ++i; }
+    bool operator==(const Iterator&) const = default;
+  };
+  explicit Coroutines(long n) : n_(n) {}
+  Iterator begin() const { return {0}; }
+  Iterator end() const { return {n_}; }
+  std::size_t size() const { return static_cast<std::size_t>(n_); }
+
+ private:
+  long n_;
+};
 
 /// Awaits the gathered results; the time since `started`, or -1 when the sum is wrong.
 template <class Gathering>
@@ -25,7 +50,7 @@ aio::Task<double> sum_checked(Gathering gathering, aio::bench::Clock::time_point
 
 aio::Task<double> gather_coroutines(long n) {
   auto started = aio::bench::Clock::now();
-  auto gathering = aio::gather(std::views::iota(0L, n) | std::views::transform(work));
+  auto gathering = aio::gather(Coroutines(n));
   co_return co_await sum_checked(std::move(gathering), started, n);
 }
 
