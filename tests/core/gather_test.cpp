@@ -26,11 +26,6 @@ aio::Task<int> divide(double delay, int a, int b) {
   co_return a / b;
 }
 
-aio::Task<int> invalid_after(double delay) {
-  co_await aio::sleep(delay);
-  throw std::invalid_argument("invalid");
-}
-
 aio::Task<int> cancellable(Lines* out, std::string name) {
   try {
     co_await aio::sleep(100);
@@ -190,7 +185,7 @@ AIO_TEST(Gather, RangeOfLazyTasksCountsErrorsFromTheStart) {
   aio_test::capture_exceptions(aio::get_running_loop(), calls);
   std::vector<aio::Task<int>> children;
   children.push_back(value_after(0, 1));
-  children.push_back(invalid_after(2));
+  children.push_back(aio_test::fail_after(2));
   children.push_back(divide(1, 1, 0));
   auto gathering = aio::gather(std::move(children));
   co_await aio::sleep(3);
