@@ -4,6 +4,8 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <mutex>
 #include <system_error>
@@ -12,16 +14,38 @@
 
 namespace aio::detail {
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23  // Linux 5.14; older C libraries lack the name
+#endif
+
 namespace {
-constexpr std::size_t kBlockBytes = std::size_t{1} << 20;
+/// A thread carves its frames from one block at a time. 2 MiB, aligned: the page-table page
+/// of a block is the populating thread's alone.
+constexpr std::size_t kBlockBytes = std::size_t{2} << 20;
+/// Blocks are cut from reservations of address space this large, mapped without memory.
+constexpr std::size_t kReservationBytes = std::size_t{128} << 20;
+
+/// Faults a fresh block in with one call: touching fresh pages one by one costs a trap
+/// each, which is most of the price of a million new frames. MADV_POPULATE_WRITE holds the
+/// address-space lock for reading only, so threads populate their blocks side by side;
+/// mmap(MAP_POPULATE) per block took it for writing and made them take turns.
+void populate(char* block) {
+  if (::madvise(block, kBlockBytes, MADV_POPULATE_WRITE) == 0) return;
+  if (errno == ENOMEM || errno == EFAULT || errno == EHWPOISON) throw std::bad_alloc();
+  // EINVAL (a kernel before 5.14): the pages fault in as the frames are carved.
+}
 }  // namespace
 
 /// What every thread shares: the blocks, and what exited threads left for the others.
 struct FrameAllocator::Pool {
   std::mutex mutex;
-  /// Every block ever mapped stays reachable from here: frames move between threads'
+  /// Every reservation ever mapped stays reachable from here: frames move between threads'
   /// free lists, so no thread owns a block, and leak checkers see them as still in use.
-  std::vector<void*> blocks;
+  std::vector<void*> reservations;
+  /// The part of the newest reservation not yet handed out as blocks.
+  char* reserved_next = nullptr;
+  char* reserved_end = nullptr;
+  std::size_t blocks_taken = 0;
   /// The free lists of exited threads, whole (a thread short of frames of a class takes one).
   std::vector<FreeFrame*> orphaned_lists[kClasses];
   /// The uncarved rests of exited threads' blocks.
@@ -86,15 +110,23 @@ void* FrameAllocator::allocate_slow(std::size_t cls) {
     std::tie(c.next, c.end) = *fits;
     rests.erase(fits);
   } else {
+    if (p.reserved_next == p.reserved_end) {
+      // One spare block's worth more than needed, to align the reservation to a block.
+      void* r = ::mmap(nullptr, kReservationBytes + kBlockBytes, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+      if (r == MAP_FAILED) throw std::bad_alloc();
+      p.reservations.push_back(r);
+      auto first = (reinterpret_cast<std::uintptr_t>(r) + kBlockBytes - 1) & ~(kBlockBytes - 1);
+      p.reserved_next = reinterpret_cast<char*>(first);
+      p.reserved_end = p.reserved_next + kReservationBytes;
+    }
+    char* block = p.reserved_next;
+    p.reserved_next += kBlockBytes;
+    ++p.blocks_taken;
     lock.unlock();
-    // MAP_POPULATE faults the whole block in with one call: touching fresh pages one by
-    // one costs a trap each, which is most of the price of a million new frames.
-    void* block = ::mmap(nullptr, kBlockBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    if (block == MAP_FAILED) throw std::bad_alloc();
-    lock.lock();
-    p.blocks.push_back(block);
-    c.next = static_cast<char*>(block);
-    c.end = c.next + kBlockBytes;
+    populate(block);
+    c.next = block;
+    c.end = block + kBlockBytes;
   }
   void* frame = c.next;
   c.next += bytes;
@@ -105,7 +137,7 @@ FrameAllocator::Stats FrameAllocator::stats() {
   Pool& p = pool();
   std::lock_guard lock(p.mutex);
   Stats s;
-  s.mapped_bytes = p.blocks.size() * kBlockBytes;
+  s.mapped_bytes = p.blocks_taken * kBlockBytes;
   s.orphaned_lists = p.orphaned_rests.size();
   for (const auto& lists : p.orphaned_lists) s.orphaned_lists += lists.size();
   return s;

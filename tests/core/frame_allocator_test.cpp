@@ -4,6 +4,7 @@
 #include <aio/core/detail/frame_allocator.hpp>
 
 #include <algorithm>
+#include <latch>
 #include <set>
 #include <thread>
 #include <vector>
@@ -75,4 +76,33 @@ TEST(FrameAllocator, ThreadsRunningLoopsOneAfterAnotherReuseTheSameFrames) {
   // Without reuse every thread maps as much as the first one did.
   EXPECT_LE(after_all - after_one, (after_one - at_start) / 4)
       << "20 threads mapped " << (after_all - after_one) << " bytes more after the first mapped " << (after_one - at_start);
+}
+
+TEST(FrameAllocator, ThreadsCarvingNewBlocksAtOnceGetDistinctFrames) {
+#ifdef AIO_PLAIN_FRAMES
+  GTEST_SKIP() << "frames come from plain operator new in sanitizer builds";
+#endif
+  constexpr std::size_t kFrameBytes = 1008;  // the largest pooled class: few frames per block
+  constexpr int kFrames = 6000;              // ~6 MiB a thread: several fresh blocks each
+  std::latch start(2);
+  std::vector<void*> frames[2];
+  auto carve = [&](std::vector<void*>& mine) {
+    start.arrive_and_wait();
+    for (int i = 0; i < kFrames; ++i) {
+      auto* f = static_cast<char*>(FrameAllocator::allocate(kFrameBytes));
+      f[0] = f[kFrameBytes - 1] = 1;  // populated and writable
+      mine.push_back(f);
+    }
+  };
+  std::thread a(carve, std::ref(frames[0])), b(carve, std::ref(frames[1]));
+  a.join();
+  b.join();
+  std::set<char*> all;
+  for (auto& mine : frames)
+    for (void* f : mine) all.insert(static_cast<char*>(f));
+  ASSERT_EQ(all.size(), std::size_t(2 * kFrames));
+  // No two frames overlap.
+  for (auto it = all.begin(); std::next(it) != all.end(); ++it) ASSERT_GE(*std::next(it) - *it, std::ptrdiff_t(kFrameBytes));
+  for (auto& mine : frames)
+    for (void* f : mine) FrameAllocator::deallocate(f, kFrameBytes);
 }
