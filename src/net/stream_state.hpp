@@ -89,10 +89,7 @@ class StreamState final : public Protocol {
   EventLoop* loop() const noexcept { return loop_; }
 
   // Protocol
-  std::span<char> get_buffer(std::size_t size_hint) override {
-    spill_chunk();
-    return buffer_.prepare(size_hint);
-  }
+  std::span<char> get_buffer(std::size_t size_hint) override;
   void buffer_updated(std::size_t nbytes) override;
   void data_received(std::string_view data) override;
   bool eof_received() override;
@@ -121,8 +118,8 @@ class StreamState final : public Protocol {
 
   // StreamWriter
   bool write_paused() const noexcept { return write_paused_; }
-  /// Storage a write no longer needs: once reads take chunks whole, the next chunk goes there,
-  /// so an echo-like connection stops allocating a string per message.
+  /// Storage a write no longer needs: the next chunk a waiting read() takes whole is received
+  /// there, so an echo-like connection neither allocates nor copies a string per message.
   void reuse_for_chunks(std::string&& spare) noexcept;
   bool lost() const noexcept { return lost_; }
   void add_drainer(DrainAwaiter* d) noexcept;
@@ -135,8 +132,12 @@ class StreamState final : public Protocol {
   void wake_reader() noexcept;
   void wake_drainers() noexcept;
   void maybe_resume_transport();
-  /// Moves a chunk handed over whole (data_received) into the buffer, behind nothing: every
-  /// path but read()'s fast one sees all the bytes in buffer_.
+  /// Whether a chunk of `n` bytes can go to the waiting reader as it is (see chunk_).
+  bool reader_takes_whole(std::size_t n) const noexcept;
+  /// spare_, made ready to receive into, when a waiting read() would take all it can hold.
+  std::span<char> spare_room(std::size_t size_hint);
+  /// Moves a chunk handed over whole into the buffer, behind nothing: every path but
+  /// read()'s fast one sees all the bytes in buffer_.
   void spill_chunk() {
     if (chunk_.empty()) return;
     buffer_.append(chunk_);
@@ -149,10 +150,14 @@ class StreamState final : public Protocol {
   std::uint32_t refs_ = 0;
   std::size_t limit_;
   ByteBuffer buffer_;
-  // Bytes that came whole from the transport's memory while a read() waited on an empty
-  // buffer: read() takes the string as it is, one copy instead of two (buffer_ is then empty).
+  // Bytes that came whole while a read() waited on an empty buffer — received straight into
+  // spare_'s storage, or copied once from the transport's memory (io_uring's provided
+  // buffers): read() takes the string as it is (buffer_ is then empty).
   std::string chunk_;
-  bool chunks_taken_whole_ = false;  // data_received() handed a chunk to a read: worth recycling storage for
+  // Storage for the next chunk: what a write() of a moved string gave back. Its size says how
+  // many of its bytes were ever written, which resize() need not zero-fill again.
+  std::string spare_;
+  bool filling_spare_ = false;  // the last get_buffer() offered spare_
   std::exception_ptr error_;
   Ref<Transport> transport_;
   StreamReadAwaiter* reader_ = nullptr;

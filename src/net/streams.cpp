@@ -24,7 +24,51 @@ StreamState::~StreamState() {
   }
 }
 
+namespace {
+/// Room a chunk string keeps past its bytes, so that a receive into it ends short of the end
+/// (a receive that fills its buffer makes the poller ask again, to learn there is no more).
+constexpr std::size_t kChunkSlack = 512;
+/// Larger storage is not kept for chunks: an idle connection holds at most this much.
+constexpr std::size_t kMaxSpare = std::size_t{256} << 10;
+}  // namespace
+
+bool StreamState::reader_takes_whole(std::size_t n) const noexcept {
+  return reader_ && reader_->mode_ == StreamReadAwaiter::Mode::some && !error_ && buffer_.empty() && chunk_.empty() &&
+         (reader_->n_ < 0 || static_cast<std::size_t>(reader_->n_) >= n);
+}
+
+std::span<char> StreamState::spare_room(std::size_t size_hint) {
+  const std::size_t last = spare_.size();  // what the storage held last: a guess at what comes next
+  if (last + kChunkSlack > spare_.capacity()) {
+    if (spare_.capacity() <= kChunkSlack) return {};
+    // Fresh storage with the slack: the old bytes are not worth copying.
+    std::string roomier;
+    roomier.reserve(last + kChunkSlack);
+    spare_.swap(roomier);
+  }
+  const std::size_t room = spare_.capacity();
+  // Worth it while zero-filling the never-written part costs less than copying a message.
+  if (room < size_hint || !reader_takes_whole(room) || room - spare_.size() > last + kChunkSlack) return {};
+  spare_.resize(room);
+  filling_spare_ = true;
+  return {spare_.data(), room};
+}
+
+std::span<char> StreamState::get_buffer(std::size_t size_hint) {
+  filling_spare_ = false;
+  if (std::span<char> room = spare_room(size_hint); !room.empty()) return room;
+  spill_chunk();
+  return buffer_.prepare(size_hint);
+}
+
 void StreamState::buffer_updated(std::size_t nbytes) {
+  if (std::exchange(filling_spare_, false)) {
+    if (nbytes == 0) return;
+    spare_.resize(nbytes);
+    chunk_.swap(spare_);  // chunk_ was empty: spare_ gets its (empty) storage
+    wake_reader();
+    return;
+  }
   buffer_.commit(nbytes);
   wake_reader();
   // asyncio pauses the transport above twice the limit, unless a reader waits for more.
@@ -36,18 +80,16 @@ void StreamState::buffer_updated(std::size_t nbytes) {
 
 void StreamState::data_received(std::string_view data) {
   if (data.empty()) return;
-  const bool taken_whole = reader_ && reader_->mode_ == StreamReadAwaiter::Mode::some && !error_ && buffer_.empty() &&
-                           chunk_.empty() && (reader_->n_ < 0 || static_cast<std::size_t>(reader_->n_) >= data.size());
-  if (!taken_whole) return Protocol::data_received(data);
+  if (!reader_takes_whole(data.size())) return Protocol::data_received(data);
+  chunk_.swap(spare_);
   chunk_.assign(data);
-  chunks_taken_whole_ = true;
   wake_reader();
 }
 
 void StreamState::reuse_for_chunks(std::string&& spare) noexcept {
-  if (!chunks_taken_whole_ || chunk_.capacity() >= spare.capacity()) return;
-  chunk_ = std::move(spare);
-  chunk_.clear();
+  // The storage whose bytes were all written once is the cheapest to receive into.
+  if (spare.capacity() > kMaxSpare || spare.size() < spare_.size()) return;
+  spare_ = std::move(spare);
 }
 
 bool StreamState::eof_received() {

@@ -286,6 +286,38 @@ NET_TEST(Streams, ReadsAroundAChunkTakenWhole) {
   w.close();
 }
 
+// An echo loop (read -> write of the moved string) receives each message into storage an
+// earlier write gave back: messages that outgrow it, arrive two at once or shrink keep every
+// byte in order.
+NET_TEST(Streams, EchoLoopOverWrittenStorageKeepsEveryByte) {
+  auto [listener, r, w, peer] = co_await connect_to_raw_peer();
+  for (std::size_t size : {16384, 16384, 16384, 100, 16384, 40000, 3, 16384, 70000, 16384, 16000, 16900, 1}) {
+    const std::string sent = net_test::pattern(size, static_cast<unsigned>(size));
+    auto sending = aio::ensure_future(aio::sock_sendall(peer, sent));  // runs once the read waits
+    std::string got = co_await r.read(65536);
+    co_await sending;
+    while (got.size() < std::min<std::size_t>(sent.size(), 65536)) got += co_await r.read(65536 - got.size());
+    EXPECT_EQ(got, sent.substr(0, got.size()));
+    const std::size_t n = got.size();
+    w.write(std::move(got));
+    co_await w.drain();
+    std::string echoed;
+    while (echoed.size() < n) echoed += co_await aio::sock_recv(peer, n - echoed.size());
+    EXPECT_EQ(echoed, sent.substr(0, n));
+    std::string rest = sent.substr(n);
+    while (!rest.empty()) {  // more than one read's worth: the rest is buffered, in order
+      std::string more = co_await r.read(65536);
+      if (more.empty()) {
+        ADD_FAILURE() << rest.size() << " bytes never came";
+        co_return;
+      }
+      EXPECT_EQ(more, rest.substr(0, more.size()));
+      rest.erase(0, more.size());
+    }
+  }
+  w.close();
+}
+
 NET_TEST(Streams, WaitForReadlineInTime) {
   auto handler = [](aio::StreamReader r, aio::StreamWriter w) -> aio::Task<> {
     std::string line = co_await r.readline();
