@@ -2,18 +2,22 @@
 // on L threads (L = 2 unless given as the second argument). N tasks in all, shard k creates
 // the tasks of indices k, k+L, k+2L...; each task `co_await aio::sleep(0)` once and returns
 // its index; each shard gathers its tasks and sums them; the total must be N(N-1)/2.
-//   ns_per_task:          wall time of run_parallel(L) (loops included) / N, run first, so that
-//                         its frames come from cold memory, as in `aio_bench spawn`;
-//   ns_per_task_one_loop: the same N tasks on one loop (aio::run on a new thread, whose frame
-//                         cache is cold too), measured afterwards in the same process;
+// Each side runs in a forked child of its own, one after the other: a fresh address space
+// whose frames come from cold memory, as in a new `aio_bench spawn` process (measured in one
+// process, the second side would fault in a second 200 MiB and look slower than it is).
+//   ns_per_task:          wall time of run_parallel(L) (loops included) / N;
+//   ns_per_task_one_loop: the same N tasks on one loop (aio::run);
 //   speedup:              ns_per_task_one_loop / ns_per_task;
-//   *_warm:               the same, run a second time: run_parallel reuses its shard threads,
-//                         every thread reuses the frames it recycled (no page faults).
+//   *_warm:               the same, run a second time in the same child: every thread reuses
+//                         the frames it recycled (no page faults), run_parallel its threads.
 #include <aio/aio.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
 #include <cstdio>
 #include <numeric>
-#include <thread>
 #include <vector>
 
 #include "bench.hpp"
@@ -33,38 +37,54 @@ aio::Task<long> shard_body(long n, long first, long step) {
   co_return std::accumulate(results.begin(), results.end(), 0L);
 }
 
+/// Runs `measure` (two figures, or -1 for a wrong result) in a forked child and returns them.
+template <class Measure>
+std::array<double, 2> in_fresh_child(Measure measure) {
+  int fds[2];
+  if (::pipe(fds) != 0) return {-1, -1};
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fds[0]);
+    std::array<double, 2> figures = measure();
+    bool written = ::write(fds[1], figures.data(), sizeof figures) == sizeof figures;
+    ::_exit(written ? 0 : 1);
+  }
+  ::close(fds[1]);
+  std::array<double, 2> figures{-1, -1};
+  if (pid < 0 || ::read(fds[0], figures.data(), sizeof figures) != sizeof figures) figures = {-1, -1};
+  ::close(fds[0]);
+  int status = 0;
+  if (pid > 0) ::waitpid(pid, &status, 0);
+  return figures;
+}
+
 }  // namespace
 
 AIO_BENCH_WORKLOAD("parallel-spawn", args) {
-  long n = aio::bench::count_arg(args, 0, 1000000);
-  long loops = aio::bench::count_arg(args, 1, 2);
+  const long n = aio::bench::count_arg(args, 0, 1000000);
+  const long loops = aio::bench::count_arg(args, 1, 2);
   const long expected = n * (n - 1) / 2;
-  bool ok = true;
 
+  auto one_loop = [&] {
+    auto t0 = aio::bench::Clock::now();
+    if (aio::run(shard_body(n, 0, 1)) != expected) return -1.0;
+    return aio::bench::ns_since(t0) / double(n);
+  };
   auto parallel = [&] {
     auto t0 = aio::bench::Clock::now();
     std::vector<long> sums =
         aio::run_parallel(static_cast<int>(loops), [n, loops](int shard) { return shard_body(n, shard, loops); });
     double ns = aio::bench::ns_since(t0);
-    ok = ok && std::accumulate(sums.begin(), sums.end(), 0L) == expected;
-    return ns / double(n);
+    return std::accumulate(sums.begin(), sums.end(), 0L) == expected ? ns / double(n) : -1.0;
   };
-  // First, in a fresh process, as `aio_bench spawn` runs: every frame from cold memory.
-  double cold = parallel();
-  // Again: the shard threads are reused, and so are the frames they recycled.
-  double warm = parallel();
+  auto cold_then_warm = [](auto measure) {
+    return [measure]() -> std::array<double, 2> { return {measure(), measure()}; };
+  };
+  // No thread has started yet, so forking is safe.
+  auto [one_cold, one_warm] = in_fresh_child(cold_then_warm(one_loop));
+  auto [cold, warm] = in_fresh_child(cold_then_warm(parallel));
 
-  // The reference on one loop, on a new thread (its frame cache is cold), then again on it.
-  double one_cold = 0, one_warm = 0;
-  std::thread([&] {
-    for (double* out : {&one_cold, &one_warm}) {
-      auto t0 = aio::bench::Clock::now();
-      ok = ok && aio::run(shard_body(n, 0, 1)) == expected;
-      *out = aio::bench::ns_since(t0) / double(n);
-    }
-  }).join();
-
-  if (!ok) {
+  if (one_cold < 0 || one_warm < 0 || cold < 0 || warm < 0) {
     std::fprintf(stderr, "parallel-spawn: wrong sum\n");
     return 1;
   }
