@@ -39,16 +39,16 @@ bool StreamState::reader_takes_whole(std::size_t n) const noexcept {
 
 std::span<char> StreamState::spare_room(std::size_t size_hint) {
   const std::size_t last = spare_.size();  // what the storage held last: a guess at what comes next
-  if (last + kChunkSlack > spare_.capacity()) {
-    if (spare_.capacity() <= kChunkSlack) return {};
+  const std::size_t room = std::max(spare_.capacity(), last + kChunkSlack);
+  if (spare_.capacity() <= kChunkSlack || room < size_hint || !reader_takes_whole(room)) return {};
+  if (room > spare_.capacity()) {
     // Fresh storage with the slack: the old bytes are not worth copying.
     std::string roomier;
-    roomier.reserve(last + kChunkSlack);
+    roomier.reserve(room);
     spare_.swap(roomier);
+  } else if (room - last > last + kChunkSlack) {
+    return {};  // zero-filling the never-written part would cost more than copying a message
   }
-  const std::size_t room = spare_.capacity();
-  // Worth it while zero-filling the never-written part costs less than copying a message.
-  if (room < size_hint || !reader_takes_whole(room) || room - spare_.size() > last + kChunkSlack) return {};
   spare_.resize(room);
   filling_spare_ = true;
   return {spare_.data(), room};
@@ -62,8 +62,7 @@ std::span<char> StreamState::get_buffer(std::size_t size_hint) {
 }
 
 void StreamState::buffer_updated(std::size_t nbytes) {
-  if (std::exchange(filling_spare_, false)) {
-    if (nbytes == 0) return;
+  if (std::exchange(filling_spare_, false) && nbytes > 0) {
     spare_.resize(nbytes);
     chunk_.swap(spare_);  // chunk_ was empty: spare_ gets its (empty) storage
     wake_reader();
