@@ -28,8 +28,9 @@ namespace {
 /// Room a chunk string keeps past its bytes, so that a receive into it ends short of the end
 /// (a receive that fills its buffer makes the poller ask again, to learn there is no more).
 constexpr std::size_t kChunkSlack = 512;
-/// Larger storage is not kept for chunks: an idle connection holds at most this much.
-constexpr std::size_t kMaxSpare = std::size_t{256} << 10;
+/// Larger storage is not kept for chunks (a read(65536) chunk with its slack fits): an idle
+/// connection holds at most this much beside its buffer.
+constexpr std::size_t kMaxSpare = std::size_t{128} << 10;
 }  // namespace
 
 bool StreamState::reader_takes_whole(std::size_t n) const noexcept {
