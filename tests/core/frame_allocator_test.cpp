@@ -11,6 +11,8 @@
 
 #include "helpers.hpp"
 
+#ifndef AIO_PLAIN_FRAMES
+
 using aio::detail::FrameAllocator;
 
 namespace {
@@ -32,9 +34,6 @@ aio::Task<long> tasks_alive_at_once(long n) {
 }  // namespace
 
 TEST(FrameAllocator, ThreadExitHandsItsFreeFramesToTheNextThread) {
-#ifdef AIO_PLAIN_FRAMES
-  GTEST_SKIP() << "frames come from plain operator new in sanitizer builds";
-#endif
   constexpr std::size_t kFrameBytes = 48;  // a size class no task of this test uses
   constexpr int kFrames = 1000;
   std::set<void*> freed_by_first;
@@ -58,9 +57,6 @@ TEST(FrameAllocator, ThreadExitHandsItsFreeFramesToTheNextThread) {
 }
 
 TEST(FrameAllocator, ThreadsRunningLoopsOneAfterAnotherReuseTheSameFrames) {
-#ifdef AIO_PLAIN_FRAMES
-  GTEST_SKIP() << "frames come from plain operator new in sanitizer builds";
-#endif
   constexpr long kTasks = 20000;  // all alive at once: a few blocks of frames
   auto run_on_a_new_thread = [] {
     long sum = -1;
@@ -79,9 +75,6 @@ TEST(FrameAllocator, ThreadsRunningLoopsOneAfterAnotherReuseTheSameFrames) {
 }
 
 TEST(FrameAllocator, ThreadsCarvingNewBlocksAtOnceGetDistinctFrames) {
-#ifdef AIO_PLAIN_FRAMES
-  GTEST_SKIP() << "frames come from plain operator new in sanitizer builds";
-#endif
   constexpr std::size_t kFrameBytes = 1008;  // the largest pooled class: few frames per block
   constexpr int kFrames = 6000;              // ~6 MiB a thread: several fresh blocks each
   std::latch start(2);
@@ -106,3 +99,5 @@ TEST(FrameAllocator, ThreadsCarvingNewBlocksAtOnceGetDistinctFrames) {
   for (auto& mine : frames)
     for (void* f : mine) FrameAllocator::deallocate(f, kFrameBytes);
 }
+
+#endif  // AIO_PLAIN_FRAMES
