@@ -37,7 +37,8 @@ aio::Task<long> shard_body(long n, long first, long step) {
   co_return std::accumulate(results.begin(), results.end(), 0L);
 }
 
-/// Runs `measure` (two figures, or -1 for a wrong result) in a forked child and returns them.
+/// Runs `measure` (two figures, or -1 for a wrong result) in a forked child and returns them
+/// (-1 too when the child could not be started or died before answering).
 template <class Measure>
 std::array<double, 2> in_fresh_child(Measure measure) {
   int fds[2];
@@ -85,7 +86,7 @@ AIO_BENCH_WORKLOAD("parallel-spawn", args) {
   auto [cold, warm] = in_fresh_child(cold_then_warm(parallel));
 
   if (one_cold < 0 || one_warm < 0 || cold < 0 || warm < 0) {
-    std::fprintf(stderr, "parallel-spawn: wrong sum\n");
+    std::fprintf(stderr, "parallel-spawn: a wrong sum, or a measuring child that failed\n");
     return 1;
   }
   aio::bench::report("parallel-spawn", "ns_per_task", cold, "ns");
